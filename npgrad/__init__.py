@@ -1,0 +1,131 @@
+"""npgrad: a deep-learning library written from scratch on NumPy, with PyTorch's API.
+
+    import npgrad as torch
+
+runs code written for PyTorch's tensors, autograd, nn, optim and data loading.
+"""
+from . import _dtype, autograd, cuda, random
+from ._creation import (
+    arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
+    linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint,
+    randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from ._dtype import (
+    bool, double, dtype, float, float16, float32, float64, half, int, int8, int16, int32,
+    int64, long, short, uint8,
+)
+from ._tensor import Size, Tensor, device
+from .autograd.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
+)
+from .ops.arithmetic import (
+    add, div, floor_divide, maximum, minimum, mul, neg, pow, remainder, sub, where,
+)
+from .ops.linalg import bmm, dot, linear as _linear, matmul, mm
+from .ops.logical import (
+    allclose, eq, equal, ge, gt, isclose, le, logical_and, logical_not, logical_or, lt, ne,
+)
+from .ops.reduction import (
+    all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod,
+    softmax, log_softmax, std, sum, var,
+)
+from .ops.shape import (
+    broadcast_shapes, broadcast_to, cat, chunk, clone, concat, concatenate, flatten, flip,
+    gather, index_select, permute, reshape, roll, sort, split, squeeze, stack, take_along_dim,
+    topk, transpose, unbind, unique, unsqueeze,
+)
+from .ops.unary import (
+    abs, ceil, clamp, clip, cos, exp, floor, log, log1p, relu, round, rsqrt, sigmoid, sign,
+    sin, sqrt, tanh, trunc,
+)
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
+
+__version__ = "0.1.0"
+
+subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
+absolute = abs
+FloatTensor = DoubleTensor = LongTensor = Tensor
+
+
+def numel(t):
+    return t.numel()
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t):
+    return t.is_floating_point()
+
+
+def t(x):
+    return x.t()
+
+
+def argsort(x, dim=-1, descending=False):
+    return x.argsort(dim, descending)
+
+
+def masked_fill(x, mask, value):
+    return x.masked_fill(mask, value)
+
+
+def square(x):
+    return x * x
+
+
+def isnan(x):
+    return x.isnan()
+
+
+def isinf(x):
+    return x.isinf()
+
+
+def isfinite(x):
+    return x.isfinite()
+
+
+def count_nonzero(x, dim=None):
+    return x.count_nonzero(dim)
+
+
+def get_default_dtype():
+    return float32
+
+
+def set_default_dtype(d):
+    if d != float32:
+        raise NotImplementedError("npgrad's default dtype is float32; pass dtype= explicitly instead")
+
+
+def set_num_threads(n):
+    """Accepted for compatibility; NumPy's BLAS decides its own threads."""
+
+
+def get_num_threads():
+    import os
+
+    return os.cpu_count() or 1
+
+
+# Subpackages load on first use (PEP 562), so `import npgrad` stays fast and
+# `import npgrad as torch; torch.nn.Linear(...)` still works.
+_LAZY = {
+    "nn": ".nn", "optim": ".optim", "utils": ".utils", "vision": ".vision",
+    "models": ".models", "train": ".train", "lessons": ".lessons",
+}
+_LAZY_ATTRS = {"save": (".serialization", "save"), "load": (".serialization", "load"),
+               "summary": ("._summary", "summary")}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name], __name__)
+    if name in _LAZY_ATTRS:
+        mod, attr = _LAZY_ATTRS[name]
+        return getattr(importlib.import_module(mod, __name__), attr)
+    raise AttributeError(f"module 'npgrad' has no attribute '{name}'")

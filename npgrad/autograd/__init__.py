@@ -1,0 +1,77 @@
+"""Reverse-mode automatic differentiation: ``backward``, ``grad``, ``gradcheck``, ``Function``."""
+from .. import _backend
+from .engine import Capture, run_backward
+from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck
+
+__all__ = [
+    "Function", "backward", "grad", "gradcheck", "GradcheckError",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+]
+
+
+def _root_grads(outputs, grad_outputs):
+    from .._tensor import Tensor
+
+    grads = []
+    for i, t in enumerate(outputs):
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        g = None if grad_outputs is None else grad_outputs[i]
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (got shape {tuple(t._data.shape)}); "
+                    "pass gradient= with the output's shape"
+                )
+            g = _backend.xp.ones_like(t._data)
+        else:
+            g = g._data if isinstance(g, Tensor) else _backend.xp.asarray(g, dtype=t._data.dtype)
+            if g.shape != t._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                    f"output[{i}] has a shape of {tuple(t._data.shape)}."
+                )
+        grads.append(g)
+    return grads
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+    if create_graph:
+        raise NotImplementedError("npgrad does not support higher-order gradients (create_graph=True)")
+    tensors = _as_list(tensors)
+    grads = _root_grads(tensors, None if grad_tensors is None else _as_list(grad_tensors))
+    run_backward(tensors, grads, bool(retain_graph))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated)."""
+    from .._tensor import Tensor
+
+    if create_graph:
+        raise NotImplementedError("npgrad does not support higher-order gradients (create_graph=True)")
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    grads = _root_grads(outputs, None if grad_outputs is None else _as_list(grad_outputs))
+    capture = Capture(inputs)
+    run_backward(outputs, grads, bool(retain_graph), capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"One of the differentiated Tensors (input {i}) appears to not have been used in "
+                "the graph. Set allow_unused=True if this is the desired behavior."
+            )
+        result.append(None if g is None else Tensor._make(g.copy(), None))
+    return tuple(result)

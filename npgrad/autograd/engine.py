@@ -1,0 +1,170 @@
+"""The backward pass: walk the graph from the output to the leaves, applying the chain rule.
+
+1. Order the nodes (Functions) topologically with an explicit stack: a chain of 100,000 ops
+   needs no recursion.
+2. Visit them from the output down. Each node receives the sum of the gradients of its
+   output's uses, calls its ``backward``, and passes one gradient to each input.
+3. A gradient is summed down to its input's shape (broadcasting's backward) and cast to its
+   dtype here, in one place, so no op has to.
+4. Leaves accumulate into ``.grad``; a non-leaf keeps one only after ``retain_grad()``.
+"""
+from .. import _backend
+
+xp = _backend.xp
+_ndarray = _backend.ndarray
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+    "to backward through the graph a second time or if you need to access saved tensors "
+    "after calling backward."
+)
+
+
+def sum_to(grad, shape):
+    """Sum ``grad`` down to ``shape``: undo NumPy broadcasting (the one place it is undone)."""
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def topological_order(roots):
+    """Every node reachable from ``roots``, each before the nodes it depends on."""
+    order, seen = [], set()
+    stack = [(fn, False) for fn in roots]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if fn in seen:
+            continue
+        seen.add(fn)
+        stack.append((fn, True))
+        for t in fn.inputs:
+            if t is not None and t.grad_fn is not None and t.grad_fn not in seen:
+                stack.append((t.grad_fn, False))
+    order.reverse()
+    return order
+
+
+def _owned(grad, incoming):
+    """A gradient that may be shared (the node's own incoming gradient, or a view of some
+    array) is copied before it becomes a ``.grad`` that users and optimizers write into."""
+    if grad is incoming or grad.base is not None or not grad.flags.writeable:
+        return grad.copy()
+    return grad
+
+
+def _run_hooks(hooks, grad):
+    from .._tensor import Tensor
+
+    for hook in list(hooks.values()):
+        result = hook(Tensor._make(grad, None))
+        if result is not None:
+            grad = result._data
+    return grad
+
+
+def _accumulate(tensor, grad, incoming):
+    """Add ``grad`` into ``tensor.grad`` (PyTorch's AccumulateGrad)."""
+    from .._tensor import Tensor
+
+    if tensor.grad is None:
+        tensor.grad = Tensor._make(_owned(grad, incoming), None)
+    else:
+        acc = tensor.grad._data
+        if acc.shape == grad.shape and acc.flags.writeable:
+            xp.add(acc, grad, out=acc)
+        else:
+            tensor.grad = Tensor._make(acc + grad, None)
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None):
+    """Backpropagate ``root_grads`` from the Tensors ``roots``.
+
+    Without ``capture`` gradients accumulate into the leaves' ``.grad``. With ``capture`` (a
+    dict id(tensor) -> None, as ``autograd.grad`` uses) nothing is accumulated; the gradient
+    of each captured tensor is stored in the dict instead.
+    """
+    grads = {}
+    leaf_roots = []
+    for t, g in zip(roots, root_grads):
+        if t.grad_fn is None:
+            leaf_roots.append((t, g))
+        elif t.grad_fn in grads:
+            grads[t.grad_fn] = grads[t.grad_fn] + g
+        else:
+            grads[t.grad_fn] = g
+    for t, g in leaf_roots:  # backward() called on a leaf itself
+        _deliver_to_leaf(t, g, g, capture)
+
+    captured_fns = {}
+    if capture is not None:
+        for t in capture.values_tensors:
+            if t.grad_fn is not None:
+                captured_fns[t.grad_fn] = t
+
+    for fn in topological_order(list(grads)):
+        grad = grads.pop(fn, None)
+        if grad is None:
+            continue
+        if fn._hooks:
+            grad = _run_hooks(fn._hooks, grad)
+        if fn._retained is not None and capture is None:
+            out = fn._retained()
+            if out is not None:
+                _accumulate(out, grad, grad)
+        if fn in captured_fns:
+            capture[id(captured_fns[fn])] = grad
+        if fn.saved is None:
+            raise RuntimeError(_FREED_MESSAGE)
+
+        input_grads = fn.backward(grad)
+        if not retain_graph and fn.saved:
+            fn.saved = None
+
+        for t, g in zip(fn.inputs, input_grads):
+            if g is None or t is None or not t._requires_grad:
+                continue
+            if type(g) is not _ndarray:
+                g = xp.asarray(g)
+            data = t._data
+            if g.shape != data.shape:
+                g = sum_to(g, data.shape)
+            if g.dtype != data.dtype:
+                g = g.astype(data.dtype)
+            parent = t.grad_fn
+            if parent is None:
+                _deliver_to_leaf(t, g, grad, capture)
+            elif parent in grads:
+                grads[parent] = grads[parent] + g
+            else:
+                grads[parent] = g
+
+
+def _deliver_to_leaf(t, g, incoming, capture):
+    if capture is not None:
+        key = id(t)
+        if key in capture:
+            prev = capture[key]
+            capture[key] = g if prev is None else prev + g
+        return
+    if t._hooks:
+        g = _run_hooks(t._hooks, g)
+    _accumulate(t, g, incoming)
+
+
+class Capture(dict):
+    """id(tensor) -> gradient, for ``autograd.grad``."""
+
+    def __init__(self, tensors):
+        super().__init__((id(t), None) for t in tensors)
+        self.values_tensors = list(tensors)

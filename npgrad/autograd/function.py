@@ -1,0 +1,94 @@
+"""``Function``: one differentiable op, its forward beside its backward.
+
+Write an op by subclassing ``Function``::
+
+    class Mul(Function):
+        def forward(self, a, b):           # NumPy arrays (or constants) in
+            self.saved = (a, b)            # what backward needs; freed after backward
+            return a * b                   # one NumPy array out
+
+        def backward(self, grad):          # dLoss/dOut in
+            a, b = self.saved
+            return grad * b, grad * a      # dLoss/dInput, one per positional input
+
+    y = Mul.apply(x, w)                    # Tensors (or constants) in, a Tensor out
+
+Rules an op can rely on, and must keep:
+- ``apply`` hands ``forward`` the arrays of Tensor arguments; anything else (a Python number,
+  a shape, a NumPy array) is passed through unchanged and gets no gradient. Keyword
+  arguments go to ``forward`` only.
+- ``self.needs[i]`` says whether input ``i`` needs a gradient: skip the work for the others
+  and return ``None`` in their place.
+- ``backward`` may return a gradient shaped like the *broadcast* output: the engine sums it
+  down to the input's shape and casts it to the input's dtype, in one place.
+- ``backward`` never writes into ``grad``; it may return ``grad`` itself or a view of it.
+- Arrays needed by backward go in ``self.saved``; the engine frees them after use (unless
+  ``retain_graph=True``), and a second backward through the node then raises.
+"""
+from .. import _backend
+from . import grad_mode
+
+_ndarray = _backend.ndarray
+_asarray = _backend.xp.asarray
+
+
+class Function:
+    saved = ()  # arrays kept for backward; None once freed
+    needs = ()  # per positional input: does it need a gradient?
+    inputs = ()  # per positional input: the Tensor, or None for a constant
+    _retained = None  # weakref to the output Tensor when it called retain_grad()
+    _hooks = None  # gradient hooks registered on the output Tensor
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        fn = cls()
+        arrays, needs, record = [], [], False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                needs.append(a._requires_grad)
+                record = record or a._requires_grad
+            else:
+                arrays.append(a)
+                needs.append(False)
+        record = record and grad_mode._enabled
+        fn.needs = needs
+        try:
+            out = fn.forward(*arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _op_error(cls, args, e) from None
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+        if record:
+            fn.inputs = [a if isinstance(a, Tensor) else None for a in args]
+            return Tensor._make(out, fn)
+        return Tensor._make(out, None)
+
+    # PyTorch names a node "MulBackward0"; so do we, for repr and error messages.
+    @classmethod
+    def name(cls):
+        return f"{cls.__name__}Backward0"
+
+    @property
+    def next_functions(self):
+        return tuple((t.grad_fn if t is not None else None, 0) for t in self.inputs)
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+def _op_error(cls, args, err):
+    """Turn a NumPy error deep inside an op into one that names the op and its inputs."""
+    shapes = ", ".join(
+        str(tuple(a.shape)) if isinstance(a, Tensor) else repr(a) for a in args
+    )
+    return RuntimeError(f"{cls.__name__.lower()}: {err} (inputs: {shapes})")
+
+
+from .._tensor import Tensor  # noqa: E402  (Tensor's module imports this one lazily)

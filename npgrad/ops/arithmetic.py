@@ -1,0 +1,270 @@
+"""Element-wise arithmetic with broadcasting: + - * / // % ** maximum minimum where.
+
+Broadcasting's backward (summing a gradient back down to an input's shape) happens once, in
+the engine, so each backward here just returns the gradient with the output's shape.
+"""
+import builtins
+
+from .. import _dtype
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+# ---------------------------------------------------------------- type promotion
+# PyTorch's rules, which differ from NumPy's: categories bool < integer < float; the higher
+# category wins (int64 tensor + float32 tensor -> float32, where NumPy says float64), a
+# Python number only changes the dtype when it is of a higher category (int tensor * 2.5 ->
+# float32), and a 0-d tensor gives way to a tensor with dimensions of the same category.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _scalar_category(x):
+    if isinstance(x, builtins.bool):
+        return 0
+    if isinstance(x, builtins.int):
+        return 1
+    return 2
+
+
+def _to_operand(x):
+    """Python numbers stay numbers; NumPy values and arrays become constant Tensors."""
+    if isinstance(x, Tensor) or isinstance(x, (builtins.int, builtins.float)):
+        return x
+    if isinstance(x, xp.generic):
+        return x.item()
+    if isinstance(x, xp.ndarray):
+        return Tensor._make(x, None)
+    raise TypeError(f"unsupported operand type for a tensor op: {type(x).__name__}")
+
+
+def promote(a, b):
+    """``a`` and ``b`` made ready for a binary op, cast to PyTorch's result dtype."""
+    a, b = _to_operand(a), _to_operand(b)
+    a_is_t, b_is_t = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is_t and b_is_t:
+        da, db = a._data.dtype, b._data.dtype
+        if da == db:
+            return a, b
+        ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+        if ca != cb:
+            target = da if ca > cb else db
+        elif a._data.ndim == 0 and b._data.ndim > 0:
+            target = db
+        elif b._data.ndim == 0 and a._data.ndim > 0:
+            target = da
+        else:
+            target = xp.promote_types(da, db)
+        return _cast(a, target), _cast(b, target)
+    if not (a_is_t or b_is_t):
+        raise TypeError("at least one operand must be a Tensor")
+    t = a if a_is_t else b
+    scalar = b if a_is_t else a
+    if _scalar_category(scalar) > _CATEGORY[t._data.dtype.kind]:
+        target = _dtype.default_float if isinstance(scalar, builtins.float) else _dtype.default_int
+        t = _cast(t, target)
+    return (t, scalar) if a_is_t else (scalar, t)
+
+
+def _cast(t, target):
+    if t._data.dtype == target:
+        return t
+    from .shape import cast
+
+    return cast(t, target)
+
+
+def _float_operands(a, b):
+    """True division always gives a float result, as in PyTorch."""
+    a, b = promote(a, b)
+    t = a if isinstance(a, Tensor) else b
+    if t._data.dtype.kind != "f":
+        a = _cast(a, _dtype.default_float) if isinstance(a, Tensor) else a
+        b = _cast(b, _dtype.default_float) if isinstance(b, Tensor) else b
+    return a, b
+
+
+# ---------------------------------------------------------------- the ops
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        return grad, (-grad if self.needs[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.saved
+        return (grad * b if self.needs[0] else None), (grad * a if self.needs[1] else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.saved
+        ga = grad / b if self.needs[0] else None
+        gb = -grad * a / (b * b) if self.needs[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return (-grad,)
+
+
+class Pow(Function):
+    """a ** b. d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0."""
+
+    def forward(self, a, b):
+        out = a**b
+        self.saved = (a, b, out)
+        return out
+
+    def backward(self, grad):
+        a, b, out = self.saved
+        ga = gb = None
+        if self.needs[0]:
+            ga = grad * b * a ** (b - 1)
+        if self.needs[1]:
+            safe_log = xp.log(xp.where(a > 0, a, 1))
+            gb = grad * xp.where(a > 0, out * safe_log, 0)
+        return ga, gb
+
+
+class Remainder(Function):
+    """a % b with Python's sign convention (PyTorch's ``remainder``)."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return xp.remainder(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved
+        gb = -grad * xp.floor_divide(a, b) if self.needs[1] else None
+        return grad, gb
+
+
+class Maximum(Function):
+    """Where a and b tie, each gets half the gradient, as in PyTorch."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return xp.maximum(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved
+        share = (a > b) + 0.5 * (a == b)
+        return (grad * share if self.needs[0] else None), (grad * (1 - share) if self.needs[1] else None)
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return xp.minimum(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved
+        share = (a < b) + 0.5 * (a == b)
+        return (grad * share if self.needs[0] else None), (grad * (1 - share) if self.needs[1] else None)
+
+
+class Where(Function):
+    """where(condition, a, b): a's value where the condition holds, else b's."""
+
+    def forward(self, cond, a, b):
+        self.saved = (cond,)
+        return xp.where(cond, a, b)
+
+    def backward(self, grad):
+        (cond,) = self.saved
+        ga = xp.where(cond, grad, 0) if self.needs[1] else None
+        gb = xp.where(cond, 0, grad) if self.needs[2] else None
+        return None, ga, gb
+
+
+# ---------------------------------------------------------------- the functions
+def add(a, b, alpha=1):
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add.apply(*promote(a, b))
+
+
+def sub(a, b, alpha=1):
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub.apply(*promote(a, b))
+
+
+def mul(a, b):
+    return Mul.apply(*promote(a, b))
+
+
+def div(a, b, rounding_mode=None):
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        from .unary import trunc
+
+        return trunc(div(a, b))
+    if rounding_mode is not None:
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return Div.apply(*_float_operands(a, b))
+
+
+def floor_divide(a, b):
+    """a // b. Not differentiable: the result carries no graph."""
+    a, b = promote(a, b)
+    arr = lambda x: x._data if isinstance(x, Tensor) else x  # noqa: E731
+    return Tensor._make(xp.asarray(xp.floor_divide(arr(a), arr(b))), None)
+
+
+def remainder(a, b):
+    return Remainder.apply(*promote(a, b))
+
+
+def neg(a):
+    return Neg.apply(a)
+
+
+def pow(a, b):
+    a, b = promote(a, b)
+    if isinstance(b, Tensor) and b._data.dtype.kind in "iu" and isinstance(a, Tensor) and a._data.dtype.kind in "iu":
+        return Tensor._make(xp.asarray(a._data ** b._data), None)
+    return Pow.apply(a, b)
+
+
+def maximum(a, b):
+    return Maximum.apply(*promote(a, b))
+
+
+def minimum(a, b):
+    return Minimum.apply(*promote(a, b))
+
+
+def where(condition, a=None, b=None):
+    """``where(cond, a, b)``; ``where(cond)`` alone gives the indices, as ``nonzero``."""
+    cond = condition._data if isinstance(condition, Tensor) else xp.asarray(condition)
+    if a is None and b is None:
+        return tuple(Tensor._make(i, None) for i in xp.nonzero(cond))
+    if cond.dtype != xp.bool_:
+        cond = cond.astype(bool)
+    a, b = promote(a, b)
+    return Where.apply(cond, a, b)

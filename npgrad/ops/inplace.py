@@ -1,0 +1,163 @@
+"""In-place ops: ``add_``, ``mul_``, ``zero_``, ``copy_``, ``uniform_``, ``x[i] = v``, ...
+
+Two cases, as in PyTorch:
+- The tensor is outside the graph (no grad needed, or inside ``no_grad()``): write straight
+  into its array. Everything sharing that memory (``.data``, ``from_numpy``, views) sees it.
+- The tensor is in a graph that records: a leaf that requires grad may not be changed (its
+  old value is needed for its gradient) and raises; any other tensor gets the out-of-place
+  result and takes over its array and grad_fn. The old array stays untouched for the nodes
+  that saved it, so every gradient stays correct.
+"""
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from ..random import get_rng
+from . import arithmetic, unary
+
+_LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _records(t, other=None):
+    """Does this in-place op have to be recorded in the graph?"""
+    if not grad_mode._enabled:
+        return False
+    if t._requires_grad:
+        if t.grad_fn is None:
+            raise RuntimeError(_LEAF_ERROR)
+        return True
+    return isinstance(other, Tensor) and other._requires_grad
+
+
+def _take_over(t, result):
+    t._data, t.grad_fn, t._requires_grad = result._data, result.grad_fn, result._requires_grad
+    return t
+
+
+def _value(v):
+    return v._data if isinstance(v, Tensor) else v
+
+
+_OUT_OF_PLACE = {
+    xp.add: arithmetic.add,
+    xp.subtract: arithmetic.sub,
+    xp.multiply: arithmetic.mul,
+    xp.true_divide: arithmetic.div,
+    xp.power: arithmetic.pow,
+}
+
+
+def apply_(t, ufunc, other, name):
+    if _records(t, other):
+        return _take_over(t, _OUT_OF_PLACE[ufunc](t, other))
+    try:
+        ufunc(t._data, _value(other), out=t._data)
+    except (TypeError, ValueError) as e:
+        raise RuntimeError(f"{name}: {e} (tensor {tuple(t._data.shape)}, {t.dtype})") from None
+    return t
+
+
+def unary_(t, ufunc, name):
+    if _records(t):
+        fn = {xp.exp: unary.exp, xp.sqrt: unary.sqrt, xp.negative: arithmetic.neg}[ufunc]
+        return _take_over(t, fn(t))
+    ufunc(t._data, out=t._data)
+    return t
+
+
+def clamp_(t, lo=None, hi=None):
+    if _records(t):
+        return _take_over(t, unary.clamp(t, lo, hi))
+    xp.clip(t._data, _value(lo), _value(hi), out=t._data)
+    return t
+
+
+def fill_(t, value):
+    if _records(t):
+        return _take_over(t, arithmetic.add(t * 0, value))
+    t._data[...] = _value(value)
+    return t
+
+
+def copy_(t, src):
+    if _records(t, src):
+        from .shape import expand
+
+        s = src if isinstance(src, Tensor) else Tensor._make(xp.asarray(src), None)
+        return _take_over(t, expand(s.type(t.dtype), t._data.shape).clone())
+    try:
+        t._data[...] = _value(src)
+    except ValueError as e:
+        raise RuntimeError(f"copy_: {e} (destination {tuple(t._data.shape)})") from None
+    return t
+
+
+def masked_fill_(t, mask, value):
+    if _records(t, value):
+        return _take_over(t, arithmetic.where(mask, value, t))
+    xp.copyto(t._data, _value(value), where=_value(mask))
+    return t
+
+
+def setitem(t, index, value):
+    from .shape import IndexPut, _clean_index
+
+    idx = _clean_index(index)
+    if len(idx) == 1:
+        idx = idx[0]
+    if _records(t, value):
+        v = value if isinstance(value, Tensor) else xp.asarray(value, dtype=t._data.dtype)
+        if isinstance(v, Tensor) and v._data.dtype != t._data.dtype:
+            v = v.type(t.dtype)
+        return _take_over(t, IndexPut.apply(t, v, index=idx))
+    try:
+        t._data[idx] = _value(value)
+    except (IndexError, ValueError) as e:
+        raise IndexError(f"setitem on a tensor of shape {tuple(t._data.shape)}: {e}") from None
+    return t
+
+
+# ---------------------------------------------------------------- random fills
+def _random_fill(t, draw):
+    if grad_mode._enabled and t._requires_grad and t.grad_fn is None:
+        raise RuntimeError(_LEAF_ERROR)
+    d = t._data
+    if d.dtype.kind != "f":
+        raise TypeError(f"random fill needs a floating point tensor, got {t.dtype}")
+    if d.dtype in (xp.float32, xp.float64) and d.flags.c_contiguous:
+        draw(d)  # NumPy draws straight into the array, no temporary
+    else:
+        tmp = xp.empty(d.shape, xp.float64)
+        draw(tmp)
+        d[...] = tmp
+    return t
+
+
+def uniform_(t, a=0.0, b=1.0, generator=None):
+    rng = get_rng(generator)
+
+    def draw(out):
+        rng.random(out=out, dtype=out.dtype)
+        if (a, b) != (0.0, 1.0):
+            out *= b - a
+            out += a
+
+    return _random_fill(t, draw)
+
+
+def normal_(t, mean=0.0, std=1.0, generator=None):
+    rng = get_rng(generator)
+
+    def draw(out):
+        rng.standard_normal(out=out, dtype=out.dtype)
+        if (mean, std) != (0.0, 1.0):
+            out *= std
+            out += mean
+
+    return _random_fill(t, draw)
+
+
+def bernoulli_(t, p=0.5, generator=None):
+    d = t._data
+    d[...] = get_rng(generator).random(d.shape) < _value(p)
+    return t
+

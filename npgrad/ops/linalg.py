@@ -1,0 +1,109 @@
+"""Matrix products: ``matmul`` (the ``@`` operator) and the fused ``linear`` of nn.Linear.
+
+For out = a @ b, the chain rule gives dL/da = g @ bᵀ and dL/db = aᵀ @ g. A 1-D operand is
+treated as a row (left) or a column (right) vector, as NumPy and PyTorch do.
+"""
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return xp.matmul(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved
+        a1, b1 = a.ndim == 1, b.ndim == 1
+        a2 = a[None, :] if a1 else a  # (k,) -> (1, k)
+        b2 = b[:, None] if b1 else b  # (k,) -> (k, 1)
+        g = grad
+        if a1:
+            g = xp.expand_dims(g, -2)
+        if b1:
+            g = xp.expand_dims(g, -1)
+        ga = gb = None
+        if self.needs[0]:
+            ga = xp.matmul(g, xp.swapaxes(b2, -1, -2))
+            if a1:
+                ga = ga[..., 0, :]
+        if self.needs[1]:
+            gb = xp.matmul(xp.swapaxes(a2, -1, -2), g)
+            if b1:
+                gb = gb[..., 0]
+        return ga, gb
+
+
+class Linear(Function):
+    """y = x @ Wᵀ + b in one node (nn.Linear's op): one matmul forward, two backward.
+
+    Fusing saves building three nodes (transpose, matmul, add) per layer per step, and lets
+    the backward skip dL/dx for the first layer, whose input (the data) needs no gradient.
+    """
+
+    def forward(self, x, weight, bias=None):
+        self.saved = (x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias  # in place: `out` is ours, fresh from the matmul
+        return out
+
+    def backward(self, grad):
+        x, weight = self.saved
+        gx = grad @ weight if self.needs[0] else None
+        g2 = grad.reshape(-1, grad.shape[-1])  # (batch..., out) -> (n, out)
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if self.needs[1] else None
+        gb = g2.sum(axis=0) if self.needs[2] else None
+        return gx, gw, gb
+
+
+def _check_matmul(a, b):
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {tuple(sa)} and {tuple(sb)}"
+        )
+    ka = sa[-1]
+    kb = sb[-2] if len(sb) >= 2 else sb[0]
+    if ka != kb:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(sa)} and {tuple(sb)} cannot be multiplied ({ka} != {kb})"
+        )
+
+
+def matmul(a, b):
+    from .arithmetic import promote
+
+    a, b = promote(a, b)
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError("matmul: both arguments must be tensors, not Python numbers")
+    _check_matmul(a, b)
+    return MatMul.apply(a, b)
+
+
+mm = bmm = matmul
+
+
+def dot(a, b):
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D tensors"
+        )
+    return matmul(a, b)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, as ``torch.nn.functional.linear``; weight is (out, in)."""
+    xs, ws = x._data.shape, weight._data.shape
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
+        raise RuntimeError(
+            f"linear: input of shape {tuple(xs)} has {xs[-1] if xs else 0} features, but the "
+            f"weight of shape {tuple(ws)} expects {ws[1] if len(ws) == 2 else '?'}"
+        )
+    if x._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"linear: input dtype {x.dtype} does not match weight dtype {weight.dtype} "
+            "(convert one with .float() or .double())"
+        )
+    return Linear.apply(x, weight, bias)

@@ -1,0 +1,318 @@
+"""Reductions along dimensions: sum, mean, prod, max/min, var/std, logsumexp, softmax, ...
+
+The backward of a reduction spreads the gradient back over the reduced dimensions:
+``_unreduce`` puts the reduced axes back (as size 1) so the gradient broadcasts over them.
+"""
+import builtins
+
+from .. import _dtype
+from .._backend import xp
+from .._tensor import ReturnTypes, Tensor, _dim
+from ..autograd.function import Function
+
+
+def _axes(dim, ndim, op):
+    """dim (None, an int, or a tuple) as a sorted tuple of non-negative axes (None: all)."""
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        if len(dim) == 0:
+            return None
+        return tuple(sorted(_dim(d, ndim, op) for d in dim))
+    return (_dim(dim, ndim, op),)
+
+
+def _unreduce(grad, axes, keepdim, shape):
+    """The gradient of a reduction, shaped to broadcast against the input."""
+    if axes is None:
+        return xp.broadcast_to(grad.reshape((1,) * len(shape)), shape)
+    if not keepdim:
+        grad = xp.expand_dims(grad, axes)
+    return xp.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    def forward(self, x, axes=None, keepdim=False, dtype=None):
+        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
+        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(self, grad):
+        return (_unreduce(grad, self.axes, self.keepdim, self.shape),)
+
+
+class Mean(Function):
+    def forward(self, x, axes=None, keepdim=False):
+        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
+        out = x.mean(axis=axes, keepdims=keepdim)
+        self.scale = (out.size / x.size) if x.size else 0.0
+        return out
+
+    def backward(self, grad):
+        return (_unreduce(grad * self.scale, self.axes, self.keepdim, self.shape),)
+
+
+class Prod(Function):
+    """d(prod)/dx_i is the product of all the other elements: the product of everything
+    before i times everything after i (exclusive cumulative products), so zeros are fine."""
+
+    def forward(self, x, axis=None, keepdim=False):
+        self.axis, self.keepdim, self.shape = axis, keepdim, x.shape
+        self.saved = (x,)
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    def backward(self, grad):
+        (x,) = self.saved
+        axis = self.axis
+        flat = x.reshape(-1) if axis is None else x
+        ax = 0 if axis is None else axis
+        ones = xp.ones_like(xp.take(flat, [0], axis=ax))
+        before = xp.cumprod(xp.concatenate([ones, xp.delete(flat, -1, axis=ax)], axis=ax), axis=ax)
+        rev = xp.flip(flat, axis=ax)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.delete(rev, -1, axis=ax)], axis=ax), axis=ax), axis=ax)
+        others = (before * after).reshape(self.shape)
+        axes = None if axis is None else (axis,)
+        return (_unreduce(grad, axes, self.keepdim, self.shape) * others,)
+
+
+class Extreme(Function):
+    """max/min over axes (amax/amin): the gradient is shared evenly among tied extremes."""
+
+    def forward(self, x, axes=None, keepdim=False, largest=True):
+        out = (xp.amax if largest else xp.amin)(x, axis=axes, keepdims=True)
+        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
+        self.saved = (x, out)
+        if not keepdim:
+            out = out.reshape(()) if axes is None else out.squeeze(axes)
+        return out
+
+    def backward(self, grad):
+        x, out = self.saved
+        hits = x == out
+        count = hits.sum(axis=self.axes, keepdims=True)
+        return (_unreduce(grad, self.axes, self.keepdim, self.shape) * hits / count,)
+
+
+class ExtremeAlong(Function):
+    """max/min along one dim with indices: the gradient goes to the chosen index only."""
+
+    def forward(self, x, axis, keepdim, indices):
+        self.axis, self.keepdim, self.shape = axis, keepdim, x.shape
+        idx = xp.expand_dims(indices, axis) if not keepdim else indices
+        self.saved = (idx,)
+        out = xp.take_along_axis(x, idx, axis=axis)
+        return out if keepdim else out.squeeze(axis)
+
+    def backward(self, grad):
+        (idx,) = self.saved
+        g = grad if self.keepdim else xp.expand_dims(grad, self.axis)
+        out = xp.zeros(self.shape, dtype=grad.dtype)
+        xp.put_along_axis(out, idx, g, axis=self.axis)
+        return (out,)
+
+
+class Var(Function):
+    def forward(self, x, axes=None, correction=1, keepdim=False):
+        mean = x.mean(axis=axes, keepdims=True)
+        n = x.size if axes is None else builtins.int(xp.prod([x.shape[a] for a in axes]))
+        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
+        self.denominator = builtins.max(n - correction, 0)
+        self.saved = (x, mean)
+        return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
+
+    def backward(self, grad):  # d/dx_i var = 2 (x_i - mean) / (n - correction)
+        x, mean = self.saved
+        g = _unreduce(grad, self.axes, self.keepdim, self.shape)
+        return (g * (2.0 / self.denominator) * (x - mean),)
+
+
+class LogSumExp(Function):
+    """log(sum(exp(x))) with the max subtracted first, so exp never overflows."""
+
+    def forward(self, x, axes=None, keepdim=False):
+        m = xp.amax(x, axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
+        self.saved = (x, out)
+        if not keepdim:
+            out = out.reshape(()) if axes is None else out.squeeze(axes)
+        return out
+
+    def backward(self, grad):  # d/dx_i logsumexp = softmax(x)_i
+        x, out = self.saved
+        return (_unreduce(grad, self.axes, self.keepdim, self.shape) * xp.exp(x - out),)
+
+
+class Softmax(Function):
+    def forward(self, x, axis):
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        self.axis = axis
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # y * (g - sum(g * y))
+        (y,) = self.saved
+        return (y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    def forward(self, x, axis):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.axis = axis
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # g - softmax * sum(g)
+        (out,) = self.saved
+        return (grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
+
+
+class CumSum(Function):
+    def forward(self, x, axis):
+        self.axis = axis
+        return xp.cumsum(x, axis=axis)
+
+    def backward(self, grad):  # each input feeds every later output: reversed cumsum
+        return (xp.flip(xp.cumsum(xp.flip(grad, self.axis), axis=self.axis), self.axis),)
+
+
+# ---------------------------------------------------------------- the functions
+def _sum_dtype(x, dtype):
+    if dtype is not None:
+        return _dtype.to_np(dtype)
+    if x._data.dtype.kind in "bui":  # integer sums are int64, as in PyTorch
+        return _dtype.default_int
+    return None
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    return Sum.apply(x, axes=_axes(dim, x._data.ndim, "sum"), keepdim=keepdim, dtype=_sum_dtype(x, dtype))
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.type(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {x.dtype}"
+        )
+    return Mean.apply(x, axes=_axes(dim, x._data.ndim, "mean"), keepdim=keepdim)
+
+
+def prod(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.type(dtype)
+    axis = None if dim is None else _dim(dim, x._data.ndim, "prod")
+    return Prod.apply(x, axis=axis, keepdim=keepdim)
+
+
+def _max_or_min(x, dim, keepdim, largest, op):
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the element-wise maximum
+        from .arithmetic import maximum, minimum
+
+        return (maximum if largest else minimum)(x, dim)
+    if x._data.size == 0 and dim is None:
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None:
+        return Extreme.apply(x, axes=None, keepdim=False, largest=largest)
+    axis = _dim(dim, x._data.ndim, op)
+    indices = (xp.argmax if largest else xp.argmin)(x._data, axis=axis)
+    values = ExtremeAlong.apply(x, axis=axis, keepdim=keepdim, indices=indices)
+    if keepdim:
+        indices = xp.expand_dims(indices, axis)
+    return ReturnTypes(values, Tensor._make(indices.astype(xp.int64), None))
+
+
+def max(x, dim=None, keepdim=False):
+    return _max_or_min(x, dim, keepdim, True, "max")
+
+
+def min(x, dim=None, keepdim=False):
+    return _max_or_min(x, dim, keepdim, False, "min")
+
+
+def amax(x, dim=None, keepdim=False):
+    return Extreme.apply(x, axes=_axes(dim, x._data.ndim, "amax"), keepdim=keepdim, largest=True)
+
+
+def amin(x, dim=None, keepdim=False):
+    return Extreme.apply(x, axes=_axes(dim, x._data.ndim, "amin"), keepdim=keepdim, largest=False)
+
+
+def _arg(fn, x, dim, keepdim, op):
+    if dim is None:
+        out = fn(x._data.reshape(-1))
+        out = xp.asarray(out).reshape((1,) * x._data.ndim) if keepdim else xp.asarray(out)
+    else:
+        axis = _dim(dim, x._data.ndim, op)
+        out = fn(x._data, axis=axis)
+        if keepdim:
+            out = xp.expand_dims(out, axis)
+    return Tensor._make(xp.asarray(out, dtype=xp.int64), None)
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg(xp.argmax, x, dim, keepdim, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg(xp.argmin, x, dim, keepdim, "argmin")
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 0 if unbiased is False else 1
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    if isinstance(dim, builtins.bool):  # var(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    return Var.apply(x, axes=_axes(dim, x._data.ndim, "var"), correction=_correction(unbiased, correction), keepdim=keepdim)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    from .unary import sqrt
+
+    return sqrt(var(x, dim, unbiased, keepdim, correction))
+
+
+def all(x, dim=None, keepdim=False):
+    axes = _axes(dim, x._data.ndim, "all")
+    return Tensor._make(xp.asarray(xp.all(x._data, axis=axes, keepdims=keepdim)), None)
+
+
+def any(x, dim=None, keepdim=False):
+    axes = _axes(dim, x._data.ndim, "any")
+    return Tensor._make(xp.asarray(xp.any(x._data, axis=axes, keepdims=keepdim)), None)
+
+
+def logsumexp(x, dim, keepdim=False):
+    return LogSumExp.apply(x, axes=_axes(dim, x._data.ndim, "logsumexp"), keepdim=keepdim)
+
+
+def softmax(x, dim):
+    return Softmax.apply(x, axis=_dim(dim, x._data.ndim, "softmax"))
+
+
+def log_softmax(x, dim):
+    return LogSoftmax.apply(x, axis=_dim(dim, x._data.ndim, "log_softmax"))
+
+
+def cumsum(x, dim):
+    return CumSum.apply(x, axis=_dim(dim, x._data.ndim, "cumsum"))
+
+
+def norm(x, p=2, dim=None, keepdim=False):
+    from .unary import abs, sqrt
+
+    if p in (2, "fro"):
+        return sqrt(sum(x * x, dim, keepdim))
+    if p == 1:
+        return sum(abs(x), dim, keepdim)
+    if p == float("inf"):
+        return amax(abs(x), dim, keepdim)
+    return sum(abs(x) ** p, dim, keepdim) ** (1.0 / p)

@@ -1,0 +1,262 @@
+"""Element-wise math on one tensor: exp, log, sqrt, trig, tanh, sigmoid, relu, clamp, ...
+
+Each backward is the derivative of its forward times the incoming gradient (the chain rule).
+Where the derivative is cheapest from the output (exp, tanh, sigmoid, relu), the output is
+what gets saved.
+"""
+import builtins
+
+from .. import _dtype
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+
+class Exp(Function):
+    def forward(self, x):
+        out = xp.exp(x)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # d/dx e^x = e^x
+        return (grad * self.saved[0],)
+
+
+class Log(Function):
+    def forward(self, x):
+        self.saved = (x,)
+        return xp.log(x)
+
+    def backward(self, grad):  # d/dx log x = 1/x
+        return (grad / self.saved[0],)
+
+
+class Log1p(Function):
+    def forward(self, x):
+        self.saved = (x,)
+        return xp.log1p(x)
+
+    def backward(self, grad):
+        return (grad / (1 + self.saved[0]),)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        out = xp.sqrt(x)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # d/dx sqrt(x) = 1 / (2 sqrt(x))
+        return (grad / (2 * self.saved[0]),)
+
+
+class Rsqrt(Function):
+    def forward(self, x):
+        out = 1 / xp.sqrt(x)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # d/dx x^-1/2 = -1/2 x^-3/2
+        out = self.saved[0]
+        return (grad * -0.5 * out * out * out,)
+
+
+class Sin(Function):
+    def forward(self, x):
+        self.saved = (x,)
+        return xp.sin(x)
+
+    def backward(self, grad):
+        return (grad * xp.cos(self.saved[0]),)
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.saved = (x,)
+        return xp.cos(x)
+
+    def backward(self, grad):
+        return (-grad * xp.sin(self.saved[0]),)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        out = xp.tanh(x)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # d/dx tanh x = 1 - tanh² x
+        out = self.saved[0]
+        return (grad * (1 - out * out),)
+
+
+class Sigmoid(Function):
+    """1 / (1 + e^-x), computed so that it never overflows: e^-|x| is at most 1."""
+
+    def forward(self, x):
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # d/dx σ(x) = σ(x) (1 - σ(x))
+        out = self.saved[0]
+        return (grad * out * (1 - out),)
+
+
+class Relu(Function):
+    def forward(self, x):
+        out = xp.maximum(x, 0)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # 1 where x > 0, else 0 (also at 0, as PyTorch)
+        return (grad * (self.saved[0] > 0),)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.saved = (x,)
+        return xp.abs(x)
+
+    def backward(self, grad):  # sign(x); 0 at 0
+        return (grad * xp.sign(self.saved[0]),)
+
+
+class Clamp(Function):
+    """Values clipped to [lo, hi]; the gradient passes where lo <= x <= hi."""
+
+    def forward(self, x, lo=None, hi=None):
+        self.saved = (x,)
+        self.lo, self.hi = lo, hi
+        return xp.clip(x, lo, hi)
+
+    def backward(self, grad):
+        x = self.saved[0]
+        inside = xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= x >= self.lo
+        if self.hi is not None:
+            inside &= x <= self.hi
+        return (grad * inside,)
+
+
+class _Flat(Function):
+    """Ops that are flat almost everywhere (sign, floor, ceil, round): gradient zero."""
+
+    def backward(self, grad):
+        return (xp.zeros_like(grad),)
+
+
+class Sign(_Flat):
+    def forward(self, x):
+        return xp.sign(x)
+
+
+class Floor(_Flat):
+    def forward(self, x):
+        return xp.floor(x)
+
+
+class Ceil(_Flat):
+    def forward(self, x):
+        return xp.ceil(x)
+
+
+class Round(_Flat):
+    def forward(self, x, decimals=0):
+        return xp.round(x, decimals)
+
+
+class Trunc(_Flat):
+    def forward(self, x):
+        return xp.trunc(x)
+
+
+def _floating(x, op):
+    """exp, log, sqrt, ... of an integer tensor give float32, as in PyTorch."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x._data.dtype.kind != "f":
+        return Tensor._make(x._data.astype(_dtype.default_float), None)
+    return x
+
+
+def exp(x):
+    return Exp.apply(_floating(x, "exp"))
+
+
+def log(x):
+    return Log.apply(_floating(x, "log"))
+
+
+def log1p(x):
+    return Log1p.apply(_floating(x, "log1p"))
+
+
+def sqrt(x):
+    return Sqrt.apply(_floating(x, "sqrt"))
+
+
+def rsqrt(x):
+    return Rsqrt.apply(_floating(x, "rsqrt"))
+
+
+def sin(x):
+    return Sin.apply(_floating(x, "sin"))
+
+
+def cos(x):
+    return Cos.apply(_floating(x, "cos"))
+
+
+def tanh(x):
+    return Tanh.apply(_floating(x, "tanh"))
+
+
+def sigmoid(x):
+    return Sigmoid.apply(_floating(x, "sigmoid"))
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def sign(x):
+    return Sign.apply(x)
+
+
+def floor(x):
+    return Floor.apply(x)
+
+
+def ceil(x):
+    return Ceil.apply(x)
+
+
+def round(x, decimals=0):
+    return Round.apply(x, decimals=decimals)
+
+
+def trunc(x):
+    return Trunc.apply(x)
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # tensor bounds: compose
+        from .arithmetic import maximum, minimum
+
+        out = x if min is None else maximum(x, min)
+        return out if max is None else minimum(out, max)
+    if x._data.dtype.kind != "f" and builtins.any(isinstance(v, builtins.float) for v in (min, max)):
+        x = _floating(x, "clamp")
+    return Clamp.apply(x, lo=min, hi=max)
+
+
+clip = clamp
