@@ -1,0 +1,1 @@
+"""The layers of ``npgrad.nn``, one family per file."""

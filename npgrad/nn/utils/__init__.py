@@ -1,0 +1,1 @@
+"""``npgrad.nn.utils``: gradient clipping and parameter <-> vector conversion."""
