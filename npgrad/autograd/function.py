@@ -17,8 +17,8 @@ Rules an op can rely on, and must keep:
 - ``apply`` hands ``forward`` the arrays of Tensor arguments; anything else (a Python number,
   a shape, a NumPy array) is passed through unchanged and gets no gradient. Keyword
   arguments go to ``forward`` only.
-- ``self.needs[i]`` says whether input ``i`` needs a gradient: skip the work for the others
-  and return ``None`` in their place.
+- In ``backward``, ``self.needs[i]`` says whether input ``i`` needs a gradient: skip the work
+  for the others and return ``None`` in their place.
 - ``backward`` may return a gradient shaped like the *broadcast* output: the engine sums it
   down to the input's shape and casts it to the input's dtype, in one place.
 - ``backward`` never writes into ``grad``; it may return ``grad`` itself or a view of it.
@@ -30,6 +30,7 @@ from . import grad_mode
 
 _ndarray = _backend.ndarray
 _asarray = _backend.xp.asarray
+_new = object.__new__
 
 
 class Function:
@@ -47,28 +48,38 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        # The hot path of every op: kept lean on purpose (about a microsecond of Python).
         fn = cls()
-        arrays, needs, record = [], [], False
+        record = False
+        arrays = []
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                needs.append(a._requires_grad)
-                record = record or a._requires_grad
+                if a._requires_grad:
+                    record = True
             else:
                 arrays.append(a)
-                needs.append(False)
         record = record and grad_mode._enabled
-        fn.needs = needs
+        if record:
+            fn.needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
         try:
             out = fn.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
             raise _op_error(cls, args, e) from None
         if type(out) is not _ndarray:
             out = _asarray(out)
+        t = _new(Tensor)
+        t._data = out
+        t.grad = None
+        t._hooks = None
         if record:
             fn.inputs = [a if isinstance(a, Tensor) else None for a in args]
-            return Tensor._make(out, fn)
-        return Tensor._make(out, None)
+            t._requires_grad = True
+            t.grad_fn = fn
+        else:
+            t._requires_grad = False
+            t.grad_fn = None
+        return t
 
     # PyTorch names a node "MulBackward0"; so do we, for repr and error messages.
     @classmethod
