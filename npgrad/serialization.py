@@ -1,0 +1,488 @@
+"""Checkpoints: ``npgrad.save(obj, path)`` and ``npgrad.load(path)`` — safe, atomic, portable.
+
+Why not pickle (what ``torch.save`` uses)? Unpickling runs code chosen by whoever wrote
+the file, so opening a stranger's checkpoint can take over your machine. npgrad never
+unpickles. It writes the **safetensors** format instead, which is only numbers and JSON:
+
+    ┌───────────────┬─────────────────────────────┬──────────────────────────────────┐
+    │ 8 bytes: N    │ N bytes: JSON header        │ raw little-endian tensor bytes   │
+    │ (uint64, LE)  │ {"w": {"dtype": "F32",      │ w's bytes, then b's bytes, ...   │
+    │               │        "shape": [2, 3],     │                                  │
+    │               │        "data_offsets":      │ (offsets count from the first    │
+    │               │          [0, 24]}, ...,     │  byte after the header)          │
+    │               │  "__metadata__": {str: str}}│                                  │
+    └───────────────┴─────────────────────────────┴──────────────────────────────────┘
+
+So a module's ``state_dict`` saved here opens with ``safetensors.torch.load_file`` in
+PyTorch, and a file written by ``safetensors.torch.save_file`` opens here.
+
+Nested objects — an optimizer's ``state_dict``, or ``{'model': ..., 'optimizer': ...,
+'epoch': 3}`` — are stored as flat tensor entries named by their path
+(``optimizer.state.0.exp_avg``) plus a JSON description of the structure in
+``__metadata__["npgrad"]`` that says where each tensor goes back. Only plain data can be
+described: dicts, lists, tuples, strings, numbers, bools, None, tensors and NumPy arrays.
+
+Saving is atomic: the bytes go to a temporary file in the same folder, are flushed to
+disk, and only then renamed over the target (``os.replace`` is atomic on POSIX and
+Windows). A crash mid-save leaves the previous checkpoint as it was.
+
+Loading validates everything before building a single array, and raises ``ValueError``
+naming the file and the problem for anything that is not a well-formed checkpoint.
+"""
+import json
+import math
+import os
+import secrets
+from collections import OrderedDict
+
+import numpy as np
+
+__all__ = ["save", "load"]
+
+# safetensors dtype names <-> NumPy dtypes (little-endian). Only dtypes npgrad has.
+_DTYPES = {
+    "F64": np.dtype("<f8"),
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+    "I64": np.dtype("<i8"),
+    "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"),
+    "I8": np.dtype("i1"),
+    "U8": np.dtype("u1"),
+    "BOOL": np.dtype("?"),
+}
+_NAMES = {d.str[1:]: name for name, d in _DTYPES.items()}  # "f4" -> "F32"
+# safetensors dtypes that exist in the format but not in npgrad (a clearer error for them)
+_FOREIGN_DTYPES = {"BF16", "F8_E4M3", "F8_E5M2", "U16", "U32", "U64", "C64", "F4", "F6_E2M3"}
+
+_MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors library enforces too
+_STRUCTURE_KEY = "npgrad"  # __metadata__ entry holding the nested structure
+_FORMAT_VERSION = 1
+
+
+# ================================================================================ save
+
+
+def save(obj, f, **kwargs):
+    """Save ``obj`` to ``f`` (a path, or a binary file object) in the safetensors format.
+
+    ``obj`` may be a tensor, a ``state_dict`` (name -> tensor), or any nesting of dicts,
+    lists and tuples holding tensors, NumPy arrays, numbers, strings, bools and None —
+    an optimizer's ``state_dict`` or ``{'model': ..., 'optimizer': ..., 'epoch': 3}``.
+    Extra keyword arguments of ``torch.save`` (``pickle_module``, ...) are refused: npgrad
+    never pickles.
+    """
+    if kwargs:
+        raise TypeError(
+            f"npgrad.save() got unexpected keyword arguments {sorted(kwargs)}: npgrad writes "
+            "safetensors, never pickle, so pickle options do not apply"
+        )
+    blob = _Flattener(obj)
+    header = _header_bytes(blob.entries, blob.metadata())
+    if hasattr(f, "write"):  # a file object (io.BytesIO, an open file): write in place
+        _write_payload(f, header, blob.entries)
+        return
+    _atomic_write(os.fspath(f), header, blob.entries)
+
+
+class _Flattener:
+    """Walks ``obj`` once: collects its arrays as named entries and describes the rest.
+
+    The description is JSON built from tagged nodes, so that loading rebuilds exactly the
+    types that were saved (JSON alone cannot tell a tuple from a list, an int dict key
+    from a str one, or write infinity):
+
+        {"tensor": name, "requires_grad": bool}   an npgrad Tensor
+        {"ndarray": name} / {"npscalar": name}    a NumPy array / scalar (e.g. np.float32(1))
+        {"dict": [[key, value], ...]}             also "ordered_dict"; keys are nodes too
+        {"list": [...]}, {"tuple": [...]}
+        {"float": "inf" | "-inf" | "nan"}         non-finite floats
+        null, true, 3, 0.5, "text"                themselves
+    """
+
+    def __init__(self, obj):
+        self.entries = OrderedDict()  # tensor name -> contiguous little-endian ndarray
+        self._names_by_id = {}  # id(array owner) -> name: a tensor saved twice is stored once
+        self._keep_alive = []  # objects whose id() we memoised must outlive the walk
+        self.structure = self._node(obj, [])
+
+    def metadata(self):
+        doc = {"version": _FORMAT_VERSION, "root": self.structure}
+        return {"format": "pt", _STRUCTURE_KEY: json.dumps(doc, separators=(",", ":"))}
+
+    def _node(self, obj, path):
+        from ._tensor import Tensor
+
+        if isinstance(obj, np.generic):  # before float: np.float64 is a float subclass
+            return {"npscalar": self._add(obj, np.asarray(obj), path)}
+        if obj is None or isinstance(obj, (bool, int, str)):
+            return obj
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {"float": repr(obj)}
+        if isinstance(obj, Tensor):
+            node = {"tensor": self._add(obj, obj._data, path)}
+            if obj.requires_grad:
+                node["requires_grad"] = True
+            return node
+        if isinstance(obj, np.ndarray):
+            return {"ndarray": self._add(obj, obj, path)}
+        if isinstance(obj, dict):
+            tag = "ordered_dict" if isinstance(obj, OrderedDict) else "dict"
+            items = []
+            for k, v in obj.items():
+                if not (k is None or isinstance(k, (bool, int, float, str, tuple))):
+                    raise TypeError(
+                        f"npgrad.save: dict key {k!r} at {_where(path)} has type "
+                        f"{type(k).__name__}; keys must be str, int, float, bool, None or tuple"
+                    )
+                items.append([self._node(k, path + ["<key>"]), self._node(v, path + [k])])
+            return {tag: items}
+        if isinstance(obj, (list, tuple)):
+            tag = "list" if isinstance(obj, list) else "tuple"
+            return {tag: [self._node(v, path + [i]) for i, v in enumerate(obj)]}
+        raise TypeError(
+            f"npgrad.save: cannot save a {type(obj).__name__} at {_where(path)}. Checkpoints "
+            "hold tensors, NumPy arrays, numbers, strings, bools, None, and dicts/lists/tuples "
+            "of them (no pickle, so no arbitrary objects)"
+        )
+
+    def _add(self, owner, array, path):
+        """Register ``array`` under a name made from its path; return the name."""
+        if id(owner) in self._names_by_id:  # the same tensor twice (tied weights): one copy
+            return self._names_by_id[id(owner)]
+        if array.dtype.str[1:] not in _NAMES:
+            raise TypeError(f"npgrad.save: the array at {_where(path)} has dtype {array.dtype}, "
+                            f"which safetensors cannot hold here")
+        name = ".".join(str(p) for p in path) or "tensor"
+        base, n = name, 1
+        while name in self.entries:  # paths like ["a.b"] and ["a", "b"] both give "a.b"
+            n += 1
+            name = f"{base}#{n}"
+        # safetensors stores C-order little-endian bytes. For the usual contiguous array on
+        # a little-endian machine this is ``array`` itself: no copy. (Not
+        # np.ascontiguousarray, which turns a 0-d array into shape (1,).)
+        self.entries[name] = np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
+        self._names_by_id[id(owner)] = name
+        self._keep_alive.append(owner)
+        return name
+
+
+def _where(path):
+    return "obj" + "".join(f"[{p!r}]" for p in path)
+
+
+def _header_bytes(entries, metadata):
+    """The 8-byte length plus the JSON header, padded with spaces to a multiple of 8 so that
+    the tensor bytes start 8-byte aligned (what the safetensors library itself writes)."""
+    header = {"__metadata__": metadata}
+    offset = 0
+    for name, arr in entries.items():
+        header[name] = {
+            "dtype": _NAMES[arr.dtype.str[1:]],
+            "shape": list(arr.shape),
+            "data_offsets": [offset, offset + arr.nbytes],
+        }
+        offset += arr.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text
+
+
+def _write_payload(f, header, entries):
+    f.write(header)
+    for arr in entries.values():
+        _write_array(f, arr)
+
+
+def _write_array(f, arr):
+    """Write one array's bytes. (A separate function so a test can make it fail mid-save.)"""
+    if arr.nbytes:
+        # memoryview of the array: the bytes go to the file without a tobytes() copy
+        f.write(memoryview(arr.reshape(-1)).cast("B"))
+
+
+def _atomic_write(path, header, entries):
+    """Write to a fresh temporary file beside ``path``, fsync it, then rename it over
+    ``path``. Until the rename the old file is untouched; if anything fails the temporary
+    file is removed and the error propagates."""
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    # os.open with O_EXCL instead of tempfile.NamedTemporaryFile: it never reuses an
+    # existing name either, and it creates the file with mode 0o666 minus the umask — the
+    # permissions a normal open() would give — where tempfile would force 0o600.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_payload(f, header, entries)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder):
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ================================================================================ load
+
+
+def load(f, map_location=None, weights_only=None, mmap=None, **kwargs):
+    """Load what ``npgrad.save`` wrote, or any safetensors file (e.g. from
+    ``safetensors.torch.save_file``), from a path or a binary file object.
+
+    Returns the saved object with its types (dict, OrderedDict, list, tuple, Tensor, ...).
+    A plain safetensors file without npgrad's structure comes back as an ``OrderedDict`` of
+    name -> Tensor in file order, ready for ``model.load_state_dict``.
+
+    ``map_location``, ``weights_only`` and ``mmap`` are accepted for ``torch.load``
+    compatibility: npgrad lives on the CPU, and it only ever reads weights (never code),
+    so ``weights_only`` is always effectively True.
+    """
+    if kwargs:
+        raise TypeError(f"npgrad.load() got unexpected keyword arguments {sorted(kwargs)}")
+    _check_map_location(map_location)
+    if weights_only not in (None, True, False) or mmap not in (None, True, False):
+        raise TypeError("npgrad.load(): weights_only and mmap must be True, False or None")
+    if hasattr(f, "read"):
+        name = getattr(f, "name", "<file object>")
+        return _Reader(f, str(name)).read()
+    path = os.fspath(f)
+    with open(path, "rb") as fh:
+        return _Reader(fh, path).read()
+
+
+def _check_map_location(map_location):
+    if map_location is None or callable(map_location) or isinstance(map_location, dict):
+        return  # a function or dict remaps devices; with only the CPU there is nothing to do
+    if str(map_location).split(":")[0] != "cpu":
+        raise ValueError(
+            f"npgrad.load: map_location={map_location!r} is not available; npgrad computes on "
+            "the CPU only (use map_location='cpu' or leave it out)"
+        )
+
+
+class _Reader:
+    """Validates a safetensors file completely, then builds the arrays and the object."""
+
+    def __init__(self, f, name):
+        self.f = f
+        self.name = name
+
+    def fail(self, what):
+        return ValueError(f"npgrad.load: {self.name!r} is not a valid checkpoint: {what}")
+
+    def read(self):
+        size = self._size()
+        start = self.f.read(8)
+        self._refuse_pickle(start)
+        if len(start) < 8:
+            raise self.fail(f"the file is {len(start)} bytes long, too short for the 8-byte "
+                            "header length that starts a safetensors file")
+        n = int.from_bytes(start, "little")
+        if n > _MAX_HEADER or (size is not None and 8 + n > size):
+            where = f"a {size}-byte file" if size is not None else "the file"
+            raise self.fail(f"the header length field says {n} bytes, more than {where} "
+                            "holds (a truncated file, or not safetensors at all)")
+        raw = self.f.read(n)
+        if len(raw) != n:
+            raise self.fail(f"the file ends inside its {n}-byte header (truncated)")
+        entries, metadata = self._parse_header(raw)
+        data_len = None if size is None else size - 8 - n
+        layout = self._check_layout(entries, data_len)
+        arrays = self._read_arrays(layout)
+        if _STRUCTURE_KEY in metadata:
+            return _Builder(self, arrays).build(metadata[_STRUCTURE_KEY])
+        from ._tensor import Tensor
+
+        return OrderedDict((k, Tensor._make(a, None)) for k, a in arrays.items())
+
+    def _read_into(self, view):
+        if hasattr(self.f, "readinto"):
+            return self.f.readinto(view)
+        data = self.f.read(len(view))  # a minimal file object: read() only
+        view[: len(data)] = data
+        return len(data)
+
+    def _size(self):
+        try:
+            return os.fstat(self.f.fileno()).st_size - self.f.tell()
+        except (AttributeError, OSError, ValueError):
+            pass
+        try:  # a seekable file object without a descriptor (io.BytesIO)
+            here = self.f.tell()
+            end = self.f.seek(0, os.SEEK_END)
+            self.f.seek(here)
+            return end - here
+        except (AttributeError, OSError, ValueError):
+            return None
+
+    def _refuse_pickle(self, start):
+        if start[:4] == b"PK\x03\x04":
+            raise self.fail(
+                "it is a zip archive — the format of torch.save — whose data is pickled Python "
+                "objects; npgrad never unpickles because unpickling can run arbitrary code. "
+                "In PyTorch, re-save the weights with "
+                "safetensors.torch.save_file(model.state_dict(), path)")
+        if start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+            raise self.fail(
+                "it is a Python pickle (e.g. an old-style torch.save file); npgrad never "
+                "unpickles because unpickling can run arbitrary code. Re-save the weights "
+                "with safetensors.torch.save_file(state_dict, path)")
+
+    def _parse_header(self, raw):
+        try:
+            header = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise self.fail(f"the header is not valid UTF-8 JSON ({e})") from None
+        if not isinstance(header, dict):
+            raise self.fail(f"the header is JSON {type(header).__name__}, expected an object")
+        metadata = header.pop("__metadata__", None) or {}
+        if not isinstance(metadata, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+            raise self.fail("__metadata__ must map strings to strings")
+        entries = {}
+        for name, info in header.items():
+            entries[name] = self._parse_entry(name, info)
+        return entries, metadata
+
+    def _parse_entry(self, name, info):
+        if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
+            raise self.fail(f"entry {name!r} needs 'dtype', 'shape' and 'data_offsets', "
+                            f"got {info!r}")
+        dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if dtype not in _DTYPES:
+            if dtype in _FOREIGN_DTYPES:
+                raise self.fail(f"tensor {name!r} has dtype {dtype}, which npgrad does not "
+                                "support; convert it (e.g. to float32) before saving")
+            raise self.fail(f"tensor {name!r} has unknown dtype {dtype!r}")
+        if not isinstance(shape, list) or not all(_is_count(s) for s in shape):
+            raise self.fail(f"tensor {name!r} has shape {shape!r}; expected a list of "
+                            "non-negative integers")
+        if (not isinstance(offsets, list) or len(offsets) != 2
+                or not all(_is_count(o) for o in offsets) or offsets[0] > offsets[1]):
+            raise self.fail(f"tensor {name!r} has data_offsets {offsets!r}; expected "
+                            "[begin, end] with 0 <= begin <= end")
+        nbytes = math.prod(shape) * _DTYPES[dtype].itemsize
+        if offsets[1] - offsets[0] != nbytes:
+            raise self.fail(f"tensor {name!r}: shape {shape} of {dtype} needs {nbytes} bytes "
+                            f"but data_offsets {offsets} span {offsets[1] - offsets[0]}")
+        return _DTYPES[dtype], tuple(shape), offsets[0], offsets[1]
+
+    def _check_layout(self, entries, data_len):
+        """Tensors must tile the data section exactly: in offset order, each starts where
+        the previous ended, and the last ends at the end of the file."""
+        layout = sorted(entries.items(), key=lambda kv: (kv[1][2], kv[1][3]))
+        pos, prev = 0, None
+        for name, (_, _, begin, end) in layout:
+            if begin < pos:
+                raise self.fail(f"tensor {name!r} (bytes {begin}..{end}) overlaps tensor "
+                                f"{prev!r} (which ends at byte {pos})")
+            if begin > pos:
+                raise self.fail(f"there are {begin - pos} unaccounted bytes before tensor "
+                                f"{name!r} (at byte {pos})")
+            pos, prev = end, name
+        if data_len is not None and pos > data_len:
+            raise self.fail(f"the header describes {pos} bytes of tensor data but the file "
+                            f"holds only {data_len} (truncated)")
+        if data_len is not None and pos < data_len:
+            raise self.fail(f"{data_len - pos} bytes follow the last tensor; the file is "
+                            "longer than its header says")
+        return layout
+
+    def _read_arrays(self, layout):
+        """Read each tensor straight into its own fresh (aligned, writable) array — no
+        intermediate bytes object, so loading needs no more memory than the weights."""
+        arrays = {}
+        for name, (dtype, shape, begin, end) in layout:
+            arr = np.empty(shape, dtype=dtype)
+            if arr.nbytes and self._read_into(memoryview(arr.reshape(-1)).cast("B")) != arr.nbytes:
+                raise self.fail(f"the file ends inside tensor {name!r} (truncated)")
+            if not np.little_endian:  # a big-endian host: convert to native byte order
+                arr = arr.astype(dtype.newbyteorder("="))
+            arrays[name] = arr
+        if self.f.read(1):
+            raise self.fail("bytes follow the last tensor; the file is longer than its "
+                            "header says")
+        return arrays
+
+
+def _is_count(x):
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+class _Builder:
+    """Rebuilds the nested object from npgrad's structure description (see _Flattener)."""
+
+    def __init__(self, reader, arrays):
+        self.reader, self.arrays, self.tensors = reader, arrays, {}
+
+    def build(self, text):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise self.reader.fail(f"npgrad's structure metadata is not JSON ({e})") from None
+        if not isinstance(doc, dict) or doc.get("version") != _FORMAT_VERSION or "root" not in doc:
+            raise self.reader.fail("npgrad's structure metadata has an unknown layout "
+                                   f"(expected version {_FORMAT_VERSION})")
+        return self._node(doc["root"])
+
+    def _node(self, node):
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if isinstance(node, dict) and len(node) in (1, 2):
+            tag = next(iter(node))
+            value = node[tag]
+            if tag in ("tensor", "ndarray", "npscalar") and isinstance(value, str):
+                return self._array_node(tag, value, node.get("requires_grad", False))
+            if tag in ("dict", "ordered_dict") and isinstance(value, list) and all(
+                    isinstance(kv, list) and len(kv) == 2 for kv in value):
+                pairs = ((self._key(k), self._node(v)) for k, v in value)
+                return OrderedDict(pairs) if tag == "ordered_dict" else dict(pairs)
+            if tag == "list" and isinstance(value, list):
+                return [self._node(v) for v in value]
+            if tag == "tuple" and isinstance(value, list):
+                return tuple(self._node(v) for v in value)
+            if tag == "float" and value in ("inf", "-inf", "nan"):
+                return float(value)
+        raise self.reader.fail(f"npgrad's structure metadata has an unknown node {node!r:.80}")
+
+    def _key(self, node):
+        key = self._node(node)
+        if isinstance(key, list):  # a tuple key containing lists cannot be hashed
+            raise self.reader.fail(f"npgrad's structure metadata has an unhashable key {key!r}")
+        return key
+
+    def _array_node(self, tag, name, requires_grad):
+        if name not in self.arrays:
+            raise self.reader.fail(f"npgrad's structure metadata refers to a tensor {name!r} "
+                                   "that the file does not contain")
+        arr = self.arrays[name]
+        if tag == "ndarray":
+            return arr
+        if tag == "npscalar":
+            return arr[()]
+        if name not in self.tensors:  # a tensor referenced twice is rebuilt once (tied weights)
+            from ._tensor import Tensor
+
+            t = Tensor._make(arr, None)
+            if requires_grad:
+                t.requires_grad_(True)
+            self.tensors[name] = t
+        return self.tensors[name]
