@@ -278,7 +278,11 @@ def _cast_state(param, key, value, index):
 
 
 def _typename(obj):
-    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+    """'list' for builtins, 'npgrad.Tensor' for tensors, 'module.Class' otherwise."""
+    if isinstance(obj, Tensor):
+        return "npgrad.Tensor"
+    module = type(obj).__module__
+    return type(obj).__qualname__ if module == "builtins" else f"{module}.{type(obj).__qualname__}"
 
 
 def _check(condition, message):
