@@ -18,11 +18,11 @@ class MatMul(Function):
         a1, b1 = a.ndim == 1, b.ndim == 1
         a2 = a[None, :] if a1 else a  # (k,) -> (1, k)
         b2 = b[:, None] if b1 else b  # (k,) -> (k, 1)
-        g = grad
-        if a1:
-            g = xp.expand_dims(g, -2)
+        g = grad  # put back the axes a 1-D operand dropped (vector @ vector: both)
         if b1:
             g = xp.expand_dims(g, -1)
+        if a1:
+            g = xp.expand_dims(g, -2)
         ga = gb = None
         if self.needs[0]:
             ga = xp.matmul(g, xp.swapaxes(b2, -1, -2))
