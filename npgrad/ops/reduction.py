@@ -18,8 +18,10 @@ def _axes(dim, ndim, op):
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return None
-        return tuple(sorted(_dim(d, ndim, op) for d in dim))
-    return (_dim(dim, ndim, op),)
+        axes = tuple(sorted(_dim(d, ndim, op) for d in dim))
+    else:
+        axes = (_dim(dim, ndim, op),)
+    return axes if ndim else None  # a 0-d tensor accepts dim 0 or -1: reduce "everything"
 
 
 def _unreduce(grad, axes, keepdim, shape):
@@ -62,6 +64,8 @@ class Prod(Function):
 
     def backward(self, grad):
         (x,) = self.saved
+        if x.size == 0:
+            return (xp.zeros(self.shape, grad.dtype),)
         axis = self.axis
         flat = x.reshape(-1) if axis is None else x
         ax = 0 if axis is None else axis
@@ -97,7 +101,7 @@ class ExtremeAlong(Function):
 
     def forward(self, x, axis, keepdim, indices):
         self.axis, self.keepdim, self.shape = axis, keepdim, x.shape
-        idx = xp.expand_dims(indices, axis) if not keepdim else indices
+        idx = xp.expand_dims(indices, axis)  # indices come without the reduced axis
         self.saved = (idx,)
         out = xp.take_along_axis(x, idx, axis=axis)
         return out if keepdim else out.squeeze(axis)
@@ -129,9 +133,10 @@ class LogSumExp(Function):
     """log(sum(exp(x))) with the max subtracted first, so exp never overflows."""
 
     def forward(self, x, axes=None, keepdim=False):
-        m = xp.amax(x, axis=axes, keepdims=True)
+        m = xp.amax(x, axis=axes, keepdims=True, initial=-xp.inf)  # -inf over empty dims
         m = xp.where(xp.isfinite(m), m, 0)
-        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        with xp.errstate(divide="ignore"):  # log(0) = -inf over empty dims, as PyTorch
+            out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         self.saved = (x, out)
         if not keepdim:
@@ -219,6 +224,9 @@ def _max_or_min(x, dim, keepdim, largest, op):
     if dim is None:
         return Extreme.apply(x, axes=None, keepdim=False, largest=largest)
     axis = _dim(dim, x._data.ndim, op)
+    if x._data.ndim == 0:  # max(0) of a 0-d tensor: the value itself, at index 0
+        values = Extreme.apply(x, axes=None, keepdim=False, largest=largest)
+        return ReturnTypes(values, Tensor._make(xp.zeros((), xp.int64), None))
     indices = (xp.argmax if largest else xp.argmin)(x._data, axis=axis)
     values = ExtremeAlong.apply(x, axis=axis, keepdim=keepdim, indices=indices)
     if keepdim:
