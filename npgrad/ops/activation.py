@@ -1,0 +1,207 @@
+"""Activation functions and dropout, each forward beside its backward.
+
+(``relu``, ``sigmoid`` and ``tanh`` live in ``ops.unary``; ``softmax`` and ``log_softmax`` in
+``ops.reduction``.) Every backward here is the local derivative times the incoming gradient;
+where the derivative is cheapest from the output or from a mask, that is what is saved.
+Python-number constants keep float32 arrays float32 (NumPy 2 treats them as "weak").
+"""
+import math
+
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.function import Function
+from . import inplace
+
+
+def _stable_sigmoid(x):
+    """1 / (1 + e^-x) without overflow: e^-|x| never exceeds 1."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class LeakyRelu(Function):
+    """x where x > 0, else slope * x."""
+
+    def forward(self, x, slope):
+        positive = x > 0
+        self.saved = (positive,)
+        self.slope = slope
+        return xp.where(positive, x, x * slope)
+
+    def backward(self, grad):
+        (positive,) = self.saved
+        return xp.where(positive, grad, grad * self.slope), None
+
+
+class Elu(Function):
+    """x where x > 0, else alpha * (e^x - 1); derivative alpha * e^x = out + alpha there."""
+
+    def forward(self, x, alpha):
+        positive = x > 0
+        out = xp.where(positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        self.saved = (positive, out)
+        self.alpha = alpha
+        return out
+
+    def backward(self, grad):
+        positive, out = self.saved
+        return xp.where(positive, grad, grad * (out + self.alpha)), None
+
+
+_SQRT_HALF = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def erf(x):
+    """The error function, element-wise (NumPy has none).
+
+    Abramowitz & Stegun 7.1.26: erf(|x|) = 1 - (a1 t + ... + a5 t^5) e^(-x^2), t = 1/(1 + p|x|),
+    absolute error below 1.5e-7 — under float32's resolution near 1.
+    """
+    a = xp.abs(x)
+    t = 1 / (1 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    y = 1 - poly * xp.exp(-a * a)
+    return xp.copysign(y, x)
+
+
+class Gelu(Function):
+    """x * Phi(x), Phi the standard normal CDF; ``approximate='tanh'`` uses
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+
+    def forward(self, x, approximate):
+        self.approximate = approximate
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+            th = xp.tanh(inner)
+            self.saved = (x, th)
+            return 0.5 * x * (1 + th)
+        cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
+        self.saved = (x, cdf)
+        return x * cdf
+
+    def backward(self, grad):
+        x, s = self.saved
+        if self.approximate == "tanh":  # d/dx = 0.5 (1 + th) + 0.5 x (1 - th^2) d(inner)/dx
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + s) + 0.5 * x * (1 - s * s) * d_inner), None
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)  # d/dx x Phi(x) = Phi(x) + x phi(x)
+        return grad * (s + x * pdf), None
+
+
+class Silu(Function):
+    """x * sigmoid(x) (a.k.a. swish); derivative s (1 + x (1 - s))."""
+
+    def forward(self, x):
+        s = _stable_sigmoid(x)
+        self.saved = (x, s)
+        return x * s
+
+    def backward(self, grad):
+        x, s = self.saved
+        return (grad * (s * (1 + x * (1 - s))),)
+
+
+class Softplus(Function):
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch).
+
+    Written as max(z, 0) + log1p(e^-|z|) with z = beta x, so it never overflows. Its
+    derivative is sigmoid(beta x).
+    """
+
+    def forward(self, x, beta, threshold):
+        z = x * beta if beta != 1 else x
+        linear = z > threshold
+        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        self.saved = (z, linear)
+        return xp.where(linear, x, soft)
+
+    def backward(self, grad):
+        z, linear = self.saved
+        return xp.where(linear, grad, grad * _stable_sigmoid(z)), None, None
+
+
+class Hardtanh(Function):
+    """x clipped to [lo, hi]; gradient 1 strictly inside, 0 outside."""
+
+    def forward(self, x, lo, hi):
+        self.saved = ((x > lo) & (x < hi),)
+        return xp.clip(x, lo, hi)
+
+    def backward(self, grad):
+        return grad * self.saved[0], None, None
+
+
+class MaskMul(Function):
+    """x * mask for a constant mask (dropout): the backward is grad * mask."""
+
+    def forward(self, x, mask):
+        self.saved = (mask,)
+        return x * mask
+
+    def backward(self, grad):
+        return grad * self.saved[0], None
+
+
+# ---------------------------------------------------------------------- functions
+def _float_input(x, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}(): expected a floating point input, got {x.dtype}")
+    return x
+
+
+def maybe_inplace(x, result_fn, inplace_):
+    """``inplace=True``: write the result into ``x`` (PyTorch's ``relu_`` and friends).
+
+    Outside a recording graph the array is overwritten; inside one, ``x`` takes over the
+    out-of-place result (its old array stays intact for nodes that saved it).
+    """
+    out = result_fn(x)
+    if not inplace_:
+        return out
+    if inplace._records(x):
+        return inplace._take_over(x, out)
+    x._data[...] = out._data
+    return x
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _float_input(input, "leaky_relu")
+    return maybe_inplace(input, lambda x: LeakyRelu.apply(x, negative_slope), inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    _float_input(input, "elu")
+    return maybe_inplace(input, lambda x: Elu.apply(x, alpha), inplace)
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return Gelu.apply(_float_input(input, "gelu"), approximate)
+
+
+def silu(input, inplace=False):
+    _float_input(input, "silu")
+    return maybe_inplace(input, Silu.apply, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(_float_input(input, "softplus"), beta, threshold)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if max_val < min_val:
+        raise ValueError(f"hardtanh: max_val ({max_val}) cannot be less than min_val ({min_val})")
+    _float_input(input, "hardtanh")
+    return maybe_inplace(input, lambda x: Hardtanh.apply(x, min_val, max_val), inplace)
+
+
+def dropout_mask(shape, p, dtype, rng):
+    """Inverted dropout's mask: 0 with probability p, else 1 / (1 - p), so the expected
+    output equals the input and evaluation needs no rescaling."""
+    keep = rng.random(shape, dtype=xp.float32) >= p
+    return xp.multiply(keep, 1 / (1 - p), dtype=dtype)
