@@ -1,0 +1,61 @@
+"""Reading a dataset's IDX files once per process, verified against their checksums.
+
+Decompressing and hashing MNIST's training images takes about a third of a second, so each
+verified, parsed array is kept in memory keyed by the file's path, modification time, size
+and expected MD5: building ``MNIST(...)`` again (in a test, a lesson, a notebook) costs
+nothing, while a file changed on disk is read and checked afresh. The arrays are read-only,
+since every dataset object built from the same file shares them.
+"""
+import hashlib
+import os
+
+from .download import checksum_error, md5_of
+from .idx import CorruptFileError, gunzip, parse_idx
+
+_parsed = {}  # file key -> read-only ndarray
+_verified = set()  # file keys whose checksum matched
+
+
+def _key(path, md5):
+    st = os.stat(path)
+    return (os.path.realpath(path), st.st_mtime_ns, st.st_size, md5)
+
+
+def is_intact(path, md5, checksum_of="payload"):
+    """Whether ``path`` exists and matches ``md5`` (checked once per process per file)."""
+    if not os.path.isfile(path):
+        return False
+    key = _key(path, md5)
+    if key not in _verified:
+        try:
+            if md5_of(path, checksum_of) != md5:
+                return False
+        except CorruptFileError:
+            return False
+        _verified.add(key)
+    return True
+
+
+def load_idx(path, md5, checksum_of="payload"):
+    """The array in the IDX file ``path`` after checking its MD5 (``ChecksumError`` if it
+    does not match, ``CorruptFileError`` if it cannot be decoded)."""
+    key = _key(path, md5)
+    arr = _parsed.get(key)
+    if arr is None:
+        with open(path, "rb") as f:
+            raw = f.read()
+        payload = gunzip(raw, path) if str(path).endswith(".gz") else raw
+        actual = hashlib.md5(payload if checksum_of == "payload" else raw).hexdigest()
+        if actual != md5:
+            raise checksum_error(path, actual, md5, checksum_of)
+        arr = parse_idx(payload, os.path.basename(str(path)))
+        arr.flags.writeable = False
+        _parsed[key] = arr
+        _verified.add(key)
+    return arr
+
+
+def clear_cache():
+    """Forget every parsed array (the next load reads and verifies the files again)."""
+    _parsed.clear()
+    _verified.clear()
