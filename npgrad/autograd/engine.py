@@ -127,6 +127,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if fn.saved is None:
             raise RuntimeError(_FREED_MESSAGE)
 
+        fn.needs = [t is not None and t._requires_grad for t in fn.inputs]
         input_grads = fn.backward(grad)
         if not retain_graph and fn.saved:
             fn.saved = None

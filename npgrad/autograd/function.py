@@ -48,20 +48,21 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        # The hot path of every op: kept lean on purpose (about a microsecond of Python).
+        # The hot path of every op, kept lean on purpose: one pass over the arguments, the
+        # result Tensor built inline. (``needs`` is filled in by the engine, at backward.)
         fn = cls()
         record = False
         arrays = []
+        inputs = []
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
+                inputs.append(a)
                 if a._requires_grad:
                     record = True
             else:
                 arrays.append(a)
-        record = record and grad_mode._enabled
-        if record:
-            fn.needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
+                inputs.append(None)
         try:
             out = fn.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -72,8 +73,8 @@ class Function:
         t._data = out
         t.grad = None
         t._hooks = None
-        if record:
-            fn.inputs = [a if isinstance(a, Tensor) else None for a in args]
+        if record and grad_mode._enabled:
+            fn.inputs = inputs
             t._requires_grad = True
             t.grad_fn = fn
         else:

@@ -39,6 +39,8 @@ def _to_operand(x):
 
 def promote(a, b):
     """``a`` and ``b`` made ready for a binary op, cast to PyTorch's result dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype == b._data.dtype:
+        return a, b  # the common case, first
     a, b = _to_operand(a), _to_operand(b)
     a_is_t, b_is_t = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_is_t and b_is_t:

@@ -36,7 +36,8 @@ def _unreduce(grad, axes, keepdim, shape):
 class Sum(Function):
     def forward(self, x, axes=None, keepdim=False, dtype=None):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
-        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+        # ufunc.reduce directly: ndarray.sum() goes through a Python wrapper in NumPy
+        return xp.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)
 
     def backward(self, grad):
         return (_unreduce(grad, self.axes, self.keepdim, self.shape),)
@@ -45,9 +46,10 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, x, axes=None, keepdim=False):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
-        out = x.mean(axis=axes, keepdims=keepdim)
-        self.scale = (out.size / x.size) if x.size else 0.0
-        return out
+        total = xp.add.reduce(x, axis=axes, keepdims=keepdim)  # as x.mean(), minus its wrapper
+        count = x.size // builtins.max(xp.size(total), 1) if x.size else 0
+        self.scale = 1.0 / count if count else 0.0
+        return xp.true_divide(total, count) if count else total * xp.nan
 
     def backward(self, grad):
         return (_unreduce(grad * self.scale, self.axes, self.keepdim, self.shape),)
