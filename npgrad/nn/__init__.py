@@ -7,6 +7,8 @@ from .modules.activation import (
 )
 from .modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .modules.container import ModuleDict, ModuleList, Sequential
+from .modules.conv import Conv2d, Dropout2d
+from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .modules.dropout import Dropout
 from .modules.embedding import Embedding
 from .modules.linear import Flatten, Identity, Linear, Unflatten
@@ -25,3 +27,4 @@ __all__ = [
     "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin",
     "Softplus", "Tanh", "Unflatten",
 ]
+__all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "Dropout2d", "MaxPool2d"]

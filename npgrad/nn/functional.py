@@ -13,6 +13,10 @@ from ..ops import normalization, reduction, unary
 from ..ops.activation import elu, gelu, hardtanh, leaky_relu, silu, softplus  # noqa: F401
 from ..ops.embedding import Embedding as _Embedding
 from ..ops.linalg import linear  # noqa: F401
+from ..ops.conv import conv2d, dropout2d  # noqa: F401
+from ..ops.pool import (  # noqa: F401
+    adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_with_indices,
+)
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,

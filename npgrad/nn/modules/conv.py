@@ -1,0 +1,108 @@
+"""``Conv2d``, the convolutional layer, and ``Dropout2d``, the dropout made for its outputs.
+
+The arithmetic (im2col + one matmul, and its backward) lives in ``npgrad/ops/conv.py``.
+"""
+import math
+
+from ... import _dtype
+from ..._backend import xp
+from ..._tensor import Tensor
+from ...ops import conv as conv_ops
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+class Conv2d(Module):
+    """A 2-d convolution over (N, C, H, W) input: ``out_channels`` learned filters of shape
+    ``(in_channels / groups, kh, kw)`` slide over the input; each output pixel is one filter's
+    dot product with the patch under it, plus a bias.
+
+    Arguments are PyTorch's: ``stride``, ``padding`` (int, pair, 'valid' or 'same'),
+    ``dilation`` (spacing between kernel taps), ``groups`` (split channels into independent
+    groups; ``groups=in_channels`` is a depthwise convolution), ``bias``, and
+    ``padding_mode`` ('zeros', 'reflect', 'replicate' or 'circular').
+
+    Initialisation is PyTorch's: weight ~ kaiming_uniform_(a=sqrt(5)), i.e.
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias the same, with
+    ``fan_in = in_channels / groups * kh * kw``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
+                 dtype=None):
+        super().__init__()
+        if groups < 1:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in conv_ops.PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {list(conv_ops.PADDING_MODES)}, "
+                             f"but got padding_mode={padding_mode!r}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = conv_ops.pair(kernel_size, "kernel_size")
+        self.stride = conv_ops.pair(stride, "stride")
+        self.padding = padding if isinstance(padding, str) else conv_ops.pair(padding, "padding")
+        self.dilation = conv_ops.pair(dilation, "dilation")
+        self.groups = groups
+        self.padding_mode = padding_mode
+        conv_ops.conv_pads(self.padding, self.kernel_size, self.stride, self.dilation,
+                           "Conv2d")  # reject a bad padding now, not at the first forward
+        float_dtype = _dtype.to_np(dtype) or _dtype.default_float
+        shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = Parameter(Tensor._make(xp.empty(shape, float_dtype), None))
+        if bias:
+            self.bias = Parameter(Tensor._make(xp.empty(out_channels, float_dtype), None))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return conv_ops.conv2d_checked(
+            repr(self), input, self.weight, self.bias, self.stride, self.padding,
+            self.dilation, self.groups, self.padding_mode,
+        )
+
+    def extra_repr(self):
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
+                f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
+
+
+class Dropout2d(Module):
+    """Zeroes whole channels (feature maps) with probability ``p`` while training and scales
+    the kept ones by 1 / (1 - p); the identity in ``eval()`` mode."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input):
+        return conv_ops.dropout2d(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
