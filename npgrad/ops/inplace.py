@@ -28,7 +28,16 @@ def _records(t, other=None):
     return isinstance(other, Tensor) and other._requires_grad
 
 
+def _before(t):
+    """``t`` as it was before the change, as a separate Tensor for the out-of-place op to take
+    as its input. Giving the op ``t`` itself would make ``t``'s new node its own input: a
+    cycle that cuts the graph behind it off from the gradient."""
+    return Tensor._make(t._data, t.grad_fn)
+
+
 def _take_over(t, result):
+    if result._data.dtype != t._data.dtype:  # in place keeps the dtype, as in PyTorch
+        result = result.type(t.dtype)
     t._data, t.grad_fn, t._requires_grad = result._data, result.grad_fn, result._requires_grad
     return t
 
@@ -48,7 +57,7 @@ _OUT_OF_PLACE = {
 
 def apply_(t, ufunc, other, name):
     if _records(t, other):
-        return _take_over(t, _OUT_OF_PLACE[ufunc](t, other))
+        return _take_over(t, _OUT_OF_PLACE[ufunc](_before(t), other))
     try:
         ufunc(t._data, _value(other), out=t._data)
     except (TypeError, ValueError) as e:
@@ -59,21 +68,21 @@ def apply_(t, ufunc, other, name):
 def unary_(t, ufunc, name):
     if _records(t):
         fn = {xp.exp: unary.exp, xp.sqrt: unary.sqrt, xp.negative: arithmetic.neg}[ufunc]
-        return _take_over(t, fn(t))
+        return _take_over(t, fn(_before(t)))
     ufunc(t._data, out=t._data)
     return t
 
 
 def clamp_(t, lo=None, hi=None):
     if _records(t):
-        return _take_over(t, unary.clamp(t, lo, hi))
+        return _take_over(t, unary.clamp(_before(t), lo, hi))
     xp.clip(t._data, _value(lo), _value(hi), out=t._data)
     return t
 
 
 def fill_(t, value):
     if _records(t):
-        return _take_over(t, arithmetic.add(t * 0, value))
+        return _take_over(t, arithmetic.add(_before(t) * 0, value))
     t._data[...] = _value(value)
     return t
 
@@ -93,7 +102,7 @@ def copy_(t, src):
 
 def masked_fill_(t, mask, value):
     if _records(t, value):
-        return _take_over(t, arithmetic.where(mask, value, t))
+        return _take_over(t, arithmetic.where(mask, value, _before(t)))
     xp.copyto(t._data, _value(value), where=_value(mask))
     return t
 
@@ -108,7 +117,7 @@ def setitem(t, index, value):
         v = value if isinstance(value, Tensor) else xp.asarray(value, dtype=t._data.dtype)
         if isinstance(v, Tensor) and v._data.dtype != t._data.dtype:
             v = v.type(t.dtype)
-        return _take_over(t, IndexPut.apply(t, v, index=idx))
+        return _take_over(t, IndexPut.apply(_before(t), v, index=idx))
     try:
         t._data[idx] = _value(value)
     except (IndexError, ValueError) as e:
