@@ -41,16 +41,23 @@ class Adagrad(Optimizer):
         return {"step": _step_tensor(), "sum": Tensor._make(total, None)}
 
     def _update(self, param, grad, state, group):
-        step = _advance(state)
-        g_buf, t1 = self._scratch(param, 2)
-        g = _effective_grad(param, grad, group["weight_decay"], group["maximize"], g_buf)
-        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        adagrad_update(param, grad, state["sum"]._data, _advance(state),
+                       self._scratch(param, 2), lr=group["lr"], lr_decay=group["lr_decay"],
+                       weight_decay=group["weight_decay"], eps=group["eps"],
+                       maximize=group["maximize"])
 
-        total = state["sum"]._data
-        np.multiply(g, g, out=t1)
-        total += t1
-        np.sqrt(total, out=t1)
-        t1 += group["eps"]
-        # θ ← θ + (-clr·g) / (√s + ε); g may live in g_buf, which is free to overwrite now
-        np.divide(np.multiply(g, -clr, out=g_buf), t1, out=t1)
-        param += t1
+
+def adagrad_update(param, grad, state_sum, step, scratch, *, lr, lr_decay, weight_decay, eps,
+                   maximize):
+    """One Adagrad step on NumPy arrays, updated in place (``grad`` is only read);
+    ``step`` is the new step count (1 first); ``scratch``: two arrays like ``param``."""
+    g_buf, t1 = scratch
+    g = _effective_grad(param, grad, weight_decay, maximize, g_buf)
+    clr = lr / (1 + (step - 1) * lr_decay)
+    np.multiply(g, g, out=t1)  # s ← s + g²
+    state_sum += t1
+    np.sqrt(state_sum, out=t1)  # √s + ε
+    t1 += eps
+    # θ ← θ + (-clr·g) / (√s + ε); g may live in g_buf, which is free to overwrite now
+    np.divide(np.multiply(g, -clr, out=g_buf), t1, out=t1)
+    param += t1

@@ -5,10 +5,11 @@ its own hyper-parameters (``lr``, ``momentum``, ...; missing ones come from ``de
 and a per-parameter ``state`` dict (momentum buffers, running averages, step counts).
 
 ``step()`` walks the groups and hands every parameter that has a gradient to the
-subclass's ``_update(param, grad, state, group)``, which changes the parameter's NumPy
-array in place. Keeping each update a small function of arrays makes the math easy to
-read next to its formula, and lets a faster path (one flat buffer for all parameters)
-call the same function once for the whole model.
+subclass's ``_update(param, grad, state, group)``, which unpacks the options and calls
+the optimizer's update function (``adam_update``, ``sgd_update``, ...): a small function
+of NumPy arrays that changes the parameter in place, written next to its formula. The
+same function works on one parameter or on all of them packed into one flat buffer, so a
+faster path can call it once for the whole model.
 
 Speed notes, shared by all optimizers (an Adam step runs ~1,000 times per MNIST epoch):
 - Updates write into ``p._data`` and into preallocated state arrays with NumPy's

@@ -44,35 +44,44 @@ class RMSprop(Optimizer):
 
     def _update(self, param, grad, state, group):
         _advance(state)  # RMSprop's formula does not use the count; kept for state_dicts
-        lr, alpha, momentum = group["lr"], group["alpha"], group["momentum"]
-        g_buf, t1, t2 = self._scratch(param, 3)
-        g = _effective_grad(param, grad, group["weight_decay"], group["maximize"], g_buf)
+        grad_avg = state["grad_avg"]._data if group["centered"] else None
+        buf = state["momentum_buffer"]._data if group["momentum"] > 0 else None
+        rmsprop_update(param, grad, state["square_avg"]._data, grad_avg, buf,
+                       self._scratch(param, 3), lr=group["lr"], alpha=group["alpha"],
+                       eps=group["eps"], weight_decay=group["weight_decay"],
+                       momentum=group["momentum"], maximize=group["maximize"])
 
-        square_avg = state["square_avg"]._data
-        square_avg *= alpha
-        np.multiply(g, 1 - alpha, out=t1)
-        t1 *= g
-        square_avg += t1
-        if group["centered"]:
-            grad_avg = state["grad_avg"]._data
-            np.subtract(g, grad_avg, out=t1)  # ḡ ← ḡ + (1-α)(g - ḡ), torch's lerp
-            t1 *= 1 - alpha
-            grad_avg += t1
-            np.multiply(grad_avg, -1, out=t1)  # v - ḡ·ḡ, as torch's addcmul(value=-1)
-            t1 *= grad_avg
-            t1 += square_avg
-            np.sqrt(t1, out=t1)
-        else:
-            np.sqrt(square_avg, out=t1)
-        t1 += group["eps"]  # t1 is now the denominator a
 
-        if momentum > 0:
-            buf = state["momentum_buffer"]._data
-            buf *= momentum
-            np.divide(g, t1, out=t2)
-            buf += t2
-            np.multiply(buf, -lr, out=t2)
-        else:
-            np.multiply(g, -lr, out=t2)
-            t2 /= t1
-        param += t2
+def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, scratch, *, lr, alpha,
+                   eps, weight_decay, momentum, maximize):
+    """One RMSprop step on NumPy arrays, updated in place (``grad`` is only read).
+    ``grad_avg`` is None unless centered, ``momentum_buffer`` None unless momentum > 0;
+    ``scratch``: three arrays like ``param``, free to overwrite."""
+    g_buf, t1, t2 = scratch
+    g = _effective_grad(param, grad, weight_decay, maximize, g_buf)
+
+    square_avg *= alpha  # v ← α·v + ((1-α)·g)·g
+    np.multiply(g, 1 - alpha, out=t1)
+    t1 *= g
+    square_avg += t1
+    if grad_avg is not None:  # centered
+        np.subtract(g, grad_avg, out=t1)  # ḡ ← ḡ + (1-α)(g - ḡ), torch's lerp
+        t1 *= 1 - alpha
+        grad_avg += t1
+        np.multiply(grad_avg, -1, out=t1)  # v - ḡ·ḡ, as torch's addcmul(value=-1)
+        t1 *= grad_avg
+        t1 += square_avg
+        np.sqrt(t1, out=t1)
+    else:
+        np.sqrt(square_avg, out=t1)
+    t1 += eps  # t1 is now the denominator a
+
+    if momentum > 0:
+        momentum_buffer *= momentum  # b ← momentum·b + g/a;  θ ← θ - lr·b
+        np.divide(g, t1, out=t2)
+        momentum_buffer += t2
+        np.multiply(momentum_buffer, -lr, out=t2)
+    else:
+        np.multiply(g, -lr, out=t2)  # θ ← θ + (-lr·g)/a
+        t2 /= t1
+    param += t2

@@ -35,27 +35,42 @@ class SGD(Optimizer):
         return {} if group["momentum"] != 0 else None
 
     def _update(self, param, grad, state, group):
-        lr, momentum = group["lr"], group["momentum"]
-        g_buf, tmp = self._scratch(param, 2)
-        g = _effective_grad(param, grad, group["weight_decay"], group["maximize"], g_buf)
-        if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:  # first step: the buffer starts as a copy of the gradient
-                state["momentum_buffer"] = Tensor._make(g.copy(), None)
-                buf = state["momentum_buffer"]._data
+        buf = state.get("momentum_buffer") if state is not None else None
+        new_buf = sgd_update(param, grad, None if buf is None else buf._data,
+                             self._scratch(param, 2), lr=group["lr"],
+                             momentum=group["momentum"], dampening=group["dampening"],
+                             nesterov=group["nesterov"], weight_decay=group["weight_decay"],
+                             maximize=group["maximize"])
+        if buf is None and new_buf is not None:  # first step with momentum: keep the buffer
+            state["momentum_buffer"] = Tensor._make(new_buf, None)
+
+
+def sgd_update(param, grad, momentum_buffer, scratch, *, lr, momentum, dampening, nesterov,
+               weight_decay, maximize):
+    """One SGD step on NumPy arrays: ``param`` (and ``momentum_buffer``) change in place,
+    ``grad`` is only read. ``momentum_buffer`` is None on the first step; the buffer
+    then made is returned (None without momentum). ``scratch``: two arrays like
+    ``param``, free to overwrite."""
+    g_buf, tmp = scratch
+    g = _effective_grad(param, grad, weight_decay, maximize, g_buf)
+    if momentum != 0:
+        buf = momentum_buffer
+        if buf is None:  # first step: the buffer starts as a copy of the gradient
+            buf = g.copy()
+        else:
+            buf *= momentum
+            if dampening == 0:
+                buf += g  # skips a multiply by 1 (exact either way)
             else:
-                buf = buf._data
-                buf *= momentum
-                dampening = group["dampening"]
-                if dampening == 0:
-                    buf += g  # skips a multiply by 1 (exact either way)
-                else:
-                    np.multiply(g, 1 - dampening, out=tmp)
-                    buf += tmp
-            if group["nesterov"]:
-                np.multiply(buf, momentum, out=tmp)
-                g = np.add(g, tmp, out=g_buf)  # g may be p.grad itself: never write it
-            else:
-                g = buf
-        np.multiply(g, -lr, out=tmp)
-        param += tmp
+                np.multiply(g, 1 - dampening, out=tmp)
+                buf += tmp
+        if nesterov:
+            np.multiply(buf, momentum, out=tmp)
+            g = np.add(g, tmp, out=g_buf)  # g may be p.grad itself: never write into it
+        else:
+            g = buf
+    else:
+        buf = None
+    np.multiply(g, -lr, out=tmp)
+    param += tmp
+    return buf
