@@ -120,14 +120,13 @@ def _mark_optimizer_steps(optimizer):
     step = optimizer.step
     if getattr(step, "_marks_calls", False):  # a second scheduler on the same optimizer
         return
-    unbound = step.__func__
-
-    def step_and_mark(self, *args, **kwargs):
-        self._opt_called = True
-        return unbound(self, *args, **kwargs)
+    def step_and_mark(*args, **kwargs):
+        optimizer._opt_called = True
+        return step(*args, **kwargs)
 
     step_and_mark._marks_calls = True
-    optimizer.step = types.MethodType(step_and_mark, optimizer)
+    # an instance attribute shadows the class's step for this optimizer only
+    optimizer.step = step_and_mark
 
 
 def _per_group(name, optimizer, value):
