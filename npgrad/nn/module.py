@@ -512,8 +512,9 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         return destination
 
-    def _load_local(self, state_dict, prefix, strict, assign, missing, unexpected, errors):
-        """Copy this module's own entries of ``state_dict`` (keys under ``prefix``)."""
+    def _load_local(self, state_dict, prefix, assign, missing, unexpected, errors):
+        """Copy this module's own entries of ``state_dict`` (keys under ``prefix``), noting
+        the keys it lacks and the ones it does not know."""
         local = {k: v for k, v in self._parameters.items() if v is not None}
         for k, v in self._buffers.items():
             if v is not None and k not in self._non_persistent_buffers_set:
@@ -521,8 +522,7 @@ class Module:
         for name, param in local.items():
             key = prefix + name
             if key not in state_dict:
-                if strict:
-                    missing.append(key)
+                missing.append(key)
                 continue
             source = state_dict[key]
             array = _as_array(source)
@@ -546,13 +546,12 @@ class Module:
                 setattr(self, name, new)
             else:
                 param._data[...] = array  # in place: casts to the model's dtype
-        if strict:
-            for key in state_dict:
-                if not key.startswith(prefix):
-                    continue
-                head, dot, _ = key[len(prefix):].partition(".")
-                if (dot and head not in self._modules) or (not dot and head not in local):
-                    unexpected.append(key)
+        for key in state_dict:
+            if not key.startswith(prefix):
+                continue
+            head, dot, _ = key[len(prefix):].partition(".")
+            if (dot and head not in self._modules) or (not dot and head not in local):
+                unexpected.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy ``state_dict``'s values into this module's parameters and buffers, in place.
@@ -566,7 +565,7 @@ class Module:
         missing, unexpected, errors = [], [], []
 
         def load(module, local_state, prefix):
-            module._load_local(local_state, prefix, strict, assign, missing, unexpected, errors)
+            module._load_local(local_state, prefix, assign, missing, unexpected, errors)
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."

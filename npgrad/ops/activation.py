@@ -159,12 +159,11 @@ def maybe_inplace(x, result_fn, inplace_):
     Outside a recording graph the array is overwritten; inside one, ``x`` takes over the
     out-of-place result (its old array stays intact for nodes that saved it).
     """
-    out = result_fn(x)
     if not inplace_:
-        return out
+        return result_fn(x)
     if inplace._records(x):
-        return inplace._take_over(x, out)
-    x._data[...] = out._data
+        return inplace._take_over(x, result_fn(inplace._before(x)))
+    x._data[...] = result_fn(x)._data
     return x
 
 

@@ -19,7 +19,7 @@ class _BatchNorm(Module):
     _ranks = ()  # accepted input dims, e.g. (2, 3)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         float_dtype = _dtype.to_np(dtype) or _dtype.default_float
         self.num_features = num_features
@@ -29,7 +29,10 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(Tensor._make(xp.ones(num_features, float_dtype), None))
-            self.bias = Parameter(Tensor._make(xp.zeros(num_features, float_dtype), None))
+            if bias:
+                self.bias = Parameter(Tensor._make(xp.zeros(num_features, float_dtype), None))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -52,7 +55,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input_dim(self, input):
         if input.ndim not in self._ranks:
@@ -87,7 +91,8 @@ class _BatchNorm(Module):
     def extra_repr(self):
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 
