@@ -113,7 +113,8 @@ def _fetch_verified(url, final, md5, checksum_of, timeout, progress):
     """Stream ``url`` to a temporary file beside ``final``, verify it, rename it into place.
     The temporary file is removed on every failure, Ctrl-C included."""
     folder, filename = os.path.split(final)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{filename}.", suffix=".part")
+    # hidden, unique, and ending in the real name (so ".gz" still says how to read it)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=f"-{filename}")
     try:
         with os.fdopen(fd, "wb") as out:
             _stream(url, out, timeout, progress, filename)
