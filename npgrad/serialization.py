@@ -37,6 +37,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ._tensor import Tensor
+
 __all__ = ["save", "load"]
 
 # safetensors dtype names <-> NumPy dtypes (little-endian). Only dtypes npgrad has.
@@ -104,6 +106,7 @@ class _Flattener:
         self.entries = OrderedDict()  # tensor name -> contiguous little-endian ndarray
         self._names_by_id = {}  # id(array owner) -> name: a tensor saved twice is stored once
         self._keep_alive = []  # objects whose id() we memoised must outlive the walk
+        self._open = set()  # ids of the containers being walked, to catch cycles
         self.structure = self._node(obj, [])
 
     def metadata(self):
@@ -111,8 +114,6 @@ class _Flattener:
         return {"format": "pt", _STRUCTURE_KEY: json.dumps(doc, separators=(",", ":"))}
 
     def _node(self, obj, path):
-        from ._tensor import Tensor
-
         if isinstance(obj, np.generic):  # before float: np.float64 is a float subclass
             return {"npscalar": self._add(obj, np.asarray(obj), path)}
         if obj is None or isinstance(obj, (bool, int, str)):
@@ -126,6 +127,23 @@ class _Flattener:
             return node
         if isinstance(obj, np.ndarray):
             return {"ndarray": self._add(obj, obj, path)}
+        if isinstance(obj, (dict, list, tuple)):
+            if id(obj) in self._open:  # would recurse forever
+                raise ValueError(f"npgrad.save: the container at {_where(path)} contains itself")
+            self._open.add(id(obj))
+            try:
+                return self._container(obj, path)
+            finally:
+                self._open.discard(id(obj))
+        hint = (f"; save its .state_dict() instead and rebuild the {type(obj).__name__} "
+                "in code before loading it") if hasattr(obj, "state_dict") else ""
+        raise TypeError(
+            f"npgrad.save: cannot save a {type(obj).__name__} at {_where(path)}. Checkpoints "
+            "hold tensors, NumPy arrays, numbers, strings, bools, None, and dicts/lists/tuples "
+            f"of them (no pickle, so no arbitrary objects){hint}"
+        )
+
+    def _container(self, obj, path):
         if isinstance(obj, dict):
             tag = "ordered_dict" if isinstance(obj, OrderedDict) else "dict"
             items = []
@@ -137,14 +155,8 @@ class _Flattener:
                     )
                 items.append([self._node(k, path + ["<key>"]), self._node(v, path + [k])])
             return {tag: items}
-        if isinstance(obj, (list, tuple)):
-            tag = "list" if isinstance(obj, list) else "tuple"
-            return {tag: [self._node(v, path + [i]) for i, v in enumerate(obj)]}
-        raise TypeError(
-            f"npgrad.save: cannot save a {type(obj).__name__} at {_where(path)}. Checkpoints "
-            "hold tensors, NumPy arrays, numbers, strings, bools, None, and dicts/lists/tuples "
-            "of them (no pickle, so no arbitrary objects)"
-        )
+        tag = "list" if isinstance(obj, list) else "tuple"
+        return {tag: [self._node(v, path + [i]) for i, v in enumerate(obj)]}
 
     def _add(self, owner, array, path):
         """Register ``array`` under a name made from its path; return the name."""
@@ -309,8 +321,6 @@ class _Reader:
         arrays = self._read_arrays(layout)
         if _STRUCTURE_KEY in metadata:
             return _Builder(self, arrays).build(metadata[_STRUCTURE_KEY])
-        from ._tensor import Tensor
-
         return OrderedDict((k, Tensor._make(a, None)) for k, a in arrays.items())
 
     def _read_into(self, view):
@@ -479,8 +489,6 @@ class _Builder:
         if tag == "npscalar":
             return arr[()]
         if name not in self.tensors:  # a tensor referenced twice is rebuilt once (tied weights)
-            from ._tensor import Tensor
-
             t = Tensor._make(arr, None)
             if requires_grad:
                 t.requires_grad_(True)

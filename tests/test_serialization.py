@@ -240,6 +240,12 @@ def test_unsupported_objects_are_refused_before_writing(tmp_path):
         with pytest.raises(TypeError, match="npgrad.save") as info:
             npgrad.save(bad, path)
         assert where in str(info.value)
+    loop = {"a": []}
+    loop["a"].append(loop)
+    with pytest.raises(ValueError, match=r"obj\['a'\]\[0\] contains itself"):
+        npgrad.save(loop, path)
+    with pytest.raises(TypeError, match=r"save its .state_dict\(\) instead"):
+        npgrad.save(build(npgrad), path)
     assert files_in(tmp_path) == []
     with pytest.raises(TypeError, match="pickle"):
         npgrad.save({}, path, pickle_protocol=2)
