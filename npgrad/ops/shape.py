@@ -289,6 +289,19 @@ def repeat(x, sizes):
     return Repeat.apply(x, reps=tuple(sizes))
 
 
+def _common_dtype(tensors):
+    """PyTorch's result dtype for cat/stack: the highest category (bool < int < float) wins,
+    so int64 with float32 gives float32 (NumPy would say float64)."""
+    from .arithmetic import _CATEGORY
+
+    target = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        d = t._data.dtype
+        ct, cd = _CATEGORY[target.kind], _CATEGORY[d.kind]
+        target = target if ct > cd else d if cd > ct else xp.promote_types(target, d)
+    return target
+
+
 def _tensors(seq, op):
     seq = list(seq)
     if not seq:
@@ -310,7 +323,7 @@ def cat(tensors, dim=0):
                 f"cat(): Sizes of tensors must match except in dimension {axis}. Expected "
                 f"{list(tensors[0]._data.shape)} but got {list(t._data.shape)} for tensor number {i} in the list."
             )
-    target = xp.result_type(*[t._data.dtype for t in tensors])
+    target = _common_dtype(tensors)
     return Cat.apply(*[_cast(t, target) for t in tensors], axis=axis)
 
 
@@ -329,7 +342,7 @@ def stack(tensors, dim=0):
                 f"and {list(t._data.shape)} at entry {i}"
             )
     axis = _dim(dim, len(first) + 1, "stack")
-    target = xp.result_type(*[t._data.dtype for t in tensors])
+    target = _common_dtype(tensors)
     return Stack.apply(*[_cast(t, target) for t in tensors], axis=axis)
 
 
@@ -429,9 +442,17 @@ def flip(x, dims):
     return Flip.apply(x, axes=tuple(_dim(d, x._data.ndim, "flip") for d in dims))
 
 
+def _descending_key(a):
+    """Values whose ascending order is ``a``'s descending order (uint8 and bool cannot just be
+    negated: -1 wraps around to 255)."""
+    if a.dtype.kind in "ub":
+        a = a.astype(xp.int64)
+    return -a
+
+
 def sort(x, dim=-1, descending=False):
     axis = _dim(dim, x._data.ndim, "sort")
-    idx = xp.argsort(-x._data if descending else x._data, axis=axis, kind="stable")
+    idx = xp.argsort(_descending_key(x._data) if descending else x._data, axis=axis, kind="stable")
     return ReturnTypes(gather(x, axis, idx), Tensor._make(idx.astype(xp.int64), None))
 
 
@@ -439,7 +460,7 @@ def topk(x, k, dim=-1, largest=True):
     axis = _dim(dim, x._data.ndim, "topk")
     if k > x._data.shape[axis]:
         raise RuntimeError(f"topk: k ({k}) is larger than the size of dimension {axis} ({x._data.shape[axis]})")
-    order = xp.argsort(-x._data if largest else x._data, axis=axis, kind="stable")
+    order = xp.argsort(_descending_key(x._data) if largest else x._data, axis=axis, kind="stable")
     idx = xp.take(order, xp.arange(k), axis=axis)
     return ReturnTypes(gather(x, axis, idx), Tensor._make(idx.astype(xp.int64), None))
 
