@@ -210,6 +210,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
 
 
 def prod(x, dim=None, keepdim=False, dtype=None):
+    dtype = _sum_dtype(x, dtype)  # integers multiply in int64, as in PyTorch
     if dtype is not None:
         x = x.type(dtype)
     axis = None if dim is None else _dim(dim, x._data.ndim, "prod")
@@ -281,6 +282,8 @@ def _correction(unbiased, correction):
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     if isinstance(dim, builtins.bool):  # var(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point dtypes, got {x.dtype}")
     return Var.apply(x, axes=_axes(dim, x._data.ndim, "var"), correction=_correction(unbiased, correction), keepdim=keepdim)
 
 
@@ -301,6 +304,8 @@ def any(x, dim=None, keepdim=False):
 
 
 def logsumexp(x, dim, keepdim=False):
+    if x._data.dtype.kind != "f":  # integers give float32, as in PyTorch
+        x = x.float()
     return LogSumExp.apply(x, axes=_axes(dim, x._data.ndim, "logsumexp"), keepdim=keepdim)
 
 
@@ -313,6 +318,8 @@ def log_softmax(x, dim):
 
 
 def cumsum(x, dim):
+    if x._data.dtype.kind in "bui":  # integer running sums are int64, as in PyTorch
+        x = x.long()
     return CumSum.apply(x, axis=_dim(dim, x._data.ndim, "cumsum"))
 
 
