@@ -596,7 +596,7 @@ class Tensor:
         return _ops.arithmetic.where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        return _ops.arithmetic.where(mask, value, self)
+        return _ops.arithmetic.where(mask, value, self).type(self.dtype)  # keeps self's dtype
 
     def lerp(self, end, weight):
         return self + (end - self) * weight
