@@ -368,9 +368,10 @@ def _elementwise_pair(input, target, op):
     return input, target
 
 
-def _weighted(fn, input, target, weight, reduction, op, **kw):
+def _weighted(fn, input, target, weight, reduction, op, by_weight=True, **kw):
     """An element-wise ``weight`` (same shape as input): weigh the 'none' losses, then sum,
-    or divide the sum by the total weight for 'mean' (PyTorch's weighted regression)."""
+    or for 'mean' divide the sum by the total weight (PyTorch's MSE and L1) or by the count
+    (``by_weight=False``: PyTorch's Huber)."""
     if weight is None:
         return fn.apply(input, target, reduction=reduction, **kw)
     if tuple(weight.shape) != tuple(input.shape):
@@ -378,7 +379,9 @@ def _weighted(fn, input, target, weight, reduction, op, **kw):
     values = fn.apply(input, target, reduction="none", **kw) * weight
     if reduction == "none":
         return values
-    return values.sum() if reduction == "sum" else values.sum() / weight.sum()
+    if reduction == "sum":
+        return values.sum()
+    return values.sum() / weight.sum() if by_weight else values.mean()
 
 
 # ---------------------------------------------------------------------- the functions
@@ -410,7 +413,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta})")
     input, target = _elementwise_pair(input, target, "huber_loss")
-    return _weighted(HuberLoss, input, target, weight, reduction, "huber_loss", delta=delta)
+    return _weighted(HuberLoss, input, target, weight, reduction, "huber_loss", by_weight=False, delta=delta)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
