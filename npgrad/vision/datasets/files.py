@@ -9,7 +9,7 @@ since every dataset object built from the same file shares them.
 import hashlib
 import os
 
-from .download import checksum_error, md5_of
+from .download import checksum_error
 from .idx import CorruptFileError, gunzip, parse_idx
 
 _parsed = {}  # file key -> read-only ndarray
@@ -22,17 +22,18 @@ def _key(path, md5):
 
 
 def is_intact(path, md5, checksum_of="payload"):
-    """Whether ``path`` exists and matches ``md5`` (checked once per process per file)."""
+    """Whether ``path`` exists and matches ``md5`` (checked once per process per file).
+
+    Checking reads the file through ``load_idx``, so the parsed array is kept for the
+    dataset that asked (``download=True`` then costs no second read)."""
     if not os.path.isfile(path):
         return False
-    key = _key(path, md5)
-    if key not in _verified:
-        try:
-            if md5_of(path, checksum_of) != md5:
-                return False
-        except CorruptFileError:
-            return False
-        _verified.add(key)
+    if _key(path, md5) in _verified:
+        return True
+    try:
+        load_idx(path, md5, checksum_of)
+    except CorruptFileError:
+        return False
     return True
 
 
