@@ -28,10 +28,10 @@ def _scalar_category(x):
 
 def _to_operand(x):
     """Python numbers stay numbers; NumPy values and arrays become constant Tensors."""
+    if isinstance(x, xp.generic):  # first: np.float64 is a float, but would make NumPy
+        return x.item()  # compute float32 * np.float64(2) in float64
     if isinstance(x, Tensor) or isinstance(x, (builtins.int, builtins.float)):
         return x
-    if isinstance(x, xp.generic):
-        return x.item()
     if isinstance(x, xp.ndarray):
         return Tensor._make(x, None)
     raise TypeError(f"unsupported operand type for a tensor op: {type(x).__name__}")
