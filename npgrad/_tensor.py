@@ -27,6 +27,10 @@ class Size(tuple):
     def __repr__(self):
         return f"npgrad.Size({list(self)})"
 
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out  # x.shape[1:] is a Size too
+
     def numel(self):
         n = 1
         for s in self:
