@@ -29,7 +29,7 @@ class ModelSummary:
 
     def __str__(self):
         headers = ("Layer (type)", "Output Shape", "Param #")
-        body = [(f"{name} ({kind})", shape, f"{count:,}") for name, kind, shape, count in self.rows]
+        body = [(f"{name or self.model_name} ({kind})", shape, f"{count:,}") for name, kind, shape, count in self.rows]
         widths = [max([len(h)] + [len(r[i]) for r in body]) + 2 for i, h in enumerate(headers)]
         widths[0] = max(widths[0], len(self.model_name) + 2)
         line_width = sum(widths) + 4
