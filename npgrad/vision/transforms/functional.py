@@ -23,23 +23,38 @@ def to_float_image(arr):
 
 def normalize(arr, mean, std):
     """``(arr - mean) / std`` per channel; channels are axis -3 of ``arr`` (..., C, H, W)."""
+    check_float_image(arr)
+    m, s = normalize_stats(mean, std, arr.dtype)
+    return normalize_with(arr, m, s)
+
+
+def normalize_stats(mean, std, dtype):
+    """``mean`` and ``std`` as arrays of ``dtype`` shaped (C, 1, 1), checked once."""
+    m = np.asarray(mean, dtype=dtype).reshape(-1, 1, 1)
+    s = np.asarray(std, dtype=dtype).reshape(-1, 1, 1)
+    if np.any(s == 0):
+        raise ValueError(f"Normalize: std evaluated to zero after conversion to {np.dtype(dtype)}, "
+                         f"leading to division by zero (std={std})")
+    return m, s
+
+
+def check_float_image(arr):
+    """Normalize's input must be a float (..., C, H, W) array."""
     if arr.dtype.kind != "f":
         raise TypeError(f"Normalize: input should be a float tensor, got {arr.dtype} "
                         f"(apply ToTensor or IntToFloatTensor first)")
     if arr.ndim < 3:
         raise ValueError(f"Normalize: expected a tensor image of size (..., C, H, W), got shape "
                          f"{tuple(arr.shape)}")
-    m = np.asarray(mean, dtype=arr.dtype).reshape(-1, 1, 1)
-    s = np.asarray(std, dtype=arr.dtype).reshape(-1, 1, 1)
-    channels = arr.shape[-3]
+
+
+def normalize_with(arr, m, s):
+    """The arithmetic of ``normalize`` with prepared statistics (from ``normalize_stats``)."""
     for name, v in (("mean", m), ("std", s)):
-        if len(v) not in (1, channels):
-            raise ValueError(f"Normalize: {len(v)} values of {name} for an image with {channels} "
-                             f"channels (shape {tuple(arr.shape)})")
-    if np.any(s == 0):
-        raise ValueError(f"Normalize: std evaluated to zero after conversion to {arr.dtype}, "
-                         f"leading to division by zero (std={std})")
-    out = np.subtract(arr, m)
+        if len(v) != 1 and len(v) != arr.shape[-3]:
+            raise ValueError(f"Normalize: {len(v)} values of {name} for an image with "
+                             f"{arr.shape[-3]} channels (shape {tuple(arr.shape)})")
+    out = np.subtract(arr, m, dtype=arr.dtype)
     np.divide(out, s, out=out)
     return out
 

@@ -218,6 +218,9 @@ class Normalize(_SameForBatch):
         self.mean = None if mean is None else tuple(np.atleast_1d(np.asarray(mean, dtype=np.float64)).tolist())
         self.std = None if std is None else tuple(np.atleast_1d(np.asarray(std, dtype=np.float64)).tolist())
         self.inplace = inplace
+        self._prepared = {}
+        if self.mean is not None:
+            F.normalize_stats(self.mean, self.std, np.float32)  # fail here, not at the first batch
 
     @classmethod
     def from_stats(cls, mean, std):
@@ -225,9 +228,13 @@ class Normalize(_SameForBatch):
 
     def __call__(self, x):
         arr, was_tensor = _unwrap(x, "Normalize")
+        F.check_float_image(arr)
         if self.mean is None:
             self._measure(arr)
-        out = F.normalize(arr, self.mean, self.std)
+        stats = self._prepared.get(arr.dtype)
+        if stats is None:  # mean and std as arrays of this dtype, built and checked once
+            stats = self._prepared[arr.dtype] = F.normalize_stats(self.mean, self.std, arr.dtype)
+        out = F.normalize_with(arr, *stats)
         if self.inplace:
             arr[...] = out
             return x
