@@ -18,10 +18,8 @@ stays fast.
 import contextlib
 import gzip
 import hashlib
-import http.client
 import os
 import sys
-import tempfile
 import zlib
 
 from .idx import CorruptFileError
@@ -45,9 +43,13 @@ class IncompleteDownload(OSError):
     """The connection closed before the announced number of bytes arrived."""
 
 
-# What a bad mirror can throw at us: network errors (URLError, HTTPError, timeouts and
-# refused connections are all OSErrors), a broken HTTP exchange, and bad bytes.
-_MIRROR_ERRORS = (OSError, http.client.HTTPException, CorruptFileError, EOFError, zlib.error)
+
+def _mirror_errors():
+    """What a bad mirror can throw at us: network errors (URLError, HTTPError, timeouts and
+    refused connections are all OSErrors), a broken HTTP exchange, and bad bytes."""
+    import http.client  # imported here: it is slow to import and only downloads need it
+
+    return (OSError, http.client.HTTPException, CorruptFileError, EOFError, zlib.error)
 
 
 def md5_of(path, checksum_of="payload"):
@@ -88,13 +90,13 @@ def download_file(filename, folder, mirrors, md5, checksum_of="payload", timeout
     serves it intact. Returns the final path. Raises ``DownloadError`` if none does."""
     os.makedirs(folder, exist_ok=True)
     final = os.path.join(folder, filename)
-    failures = []
+    failures, mirror_errors = [], _mirror_errors()
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
         try:
             _fetch_verified(url, final, md5, checksum_of, timeout, progress)
             return final
-        except _MIRROR_ERRORS as error:
+        except mirror_errors as error:
             failures.append((url, error))
             if progress:
                 print(f"Failed to download {url} (trying the next mirror): {error}", file=sys.stderr)
@@ -112,6 +114,8 @@ def download_file(filename, folder, mirrors, md5, checksum_of="payload", timeout
 def _fetch_verified(url, final, md5, checksum_of, timeout, progress):
     """Stream ``url`` to a temporary file beside ``final``, verify it, rename it into place.
     The temporary file is removed on every failure, Ctrl-C included."""
+    import tempfile
+
     folder, filename = os.path.split(final)
     # hidden, unique, and ending in the real name (so ".gz" still says how to read it)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=f"-{filename}")
