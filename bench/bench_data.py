@@ -85,7 +85,6 @@ def contenders():
 
 def npgrad_epoch():
     """One training epoch of 784-50-10, ReLU, Adam, batch 64 on npgrad, fed by the batched path."""
-    import npgrad
     from npgrad import nn, optim
     from npgrad.utils.data import DataLoader
     from npgrad.vision import datasets, transforms

@@ -2,7 +2,6 @@
 generators (different numbers than torch's, same guarantees)."""
 import numpy as np
 import pytest
-import torch
 import torch.utils.data as tud
 
 import npgrad

@@ -46,7 +46,9 @@ def gunzip(raw, path):
             f"interrupted download); delete {path} and download it again"
         ) from None
     except (OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; so is a CRC mismatch
-        raise CorruptFileError(f"{name}: not a valid gzip file ({e}); delete {path} and download it again") from None
+        raise CorruptFileError(
+            f"{name}: not a valid gzip file ({e}); delete {path} and download it again"
+        ) from None
 
 
 def parse_idx(data, name="<bytes>"):

@@ -215,8 +215,8 @@ class Normalize(_SameForBatch):
         if (mean is None) != (std is None):
             raise ValueError("Normalize: give both mean and std, or neither (fastai-style: "
                              "measured on the first batch)")
-        self.mean = None if mean is None else tuple(np.atleast_1d(np.asarray(mean, dtype=np.float64)).tolist())
-        self.std = None if std is None else tuple(np.atleast_1d(np.asarray(std, dtype=np.float64)).tolist())
+        self.mean = None if mean is None else tuple(np.atleast_1d(mean).astype(np.float64).tolist())
+        self.std = None if std is None else tuple(np.atleast_1d(std).astype(np.float64).tolist())
         self.inplace = inplace
         self._prepared = {}
         if self.mean is not None:
