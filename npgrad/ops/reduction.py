@@ -126,9 +126,43 @@ class Var(Function):
         return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
     def backward(self, grad):  # d/dx_i var = 2 (x_i - mean) / (n - correction)
-        x, mean = self.saved
+        x, mean = self.saved[:2]
         g = _unreduce(grad, self.axes, self.keepdim, self.shape)
-        return (g * (2.0 / self.denominator) * (x - mean),)
+        scale = 2.0 / self.denominator if self.denominator else xp.nan  # one value: nan, as torch
+        return (g * scale * (x - mean),)
+
+
+class Std(Var):
+    """sqrt(var). d std = d var / (2 std), taken as 0 where std is 0 (constant input), as in
+    PyTorch, where sqrt's own derivative would give 0 * inf = nan."""
+
+    def forward(self, x, axes=None, correction=1, keepdim=False):
+        out = xp.sqrt(super().forward(x, axes, correction, keepdim))
+        self.saved = self.saved + (out,)
+        return out
+
+    def backward(self, grad):
+        out = self.saved[2]
+        zero = out == 0
+        return super().backward(xp.where(zero, 0, grad / xp.where(zero, 1, 2 * out)))
+
+
+class Norm2(Function):
+    """The Euclidean norm sqrt(sum x²); its gradient x / norm is taken as 0 at a zero vector,
+    as in PyTorch."""
+
+    def forward(self, x, axes=None, keepdim=False):
+        out = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=True))
+        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
+        self.saved = (x, out)
+        if not keepdim:
+            out = out.reshape(()) if axes is None else out.squeeze(axes)
+        return out
+
+    def backward(self, grad):
+        x, out = self.saved
+        g = _unreduce(grad, self.axes, self.keepdim, self.shape)
+        return (g * x / xp.where(out == 0, 1, out),)
 
 
 class LogSumExp(Function):
@@ -288,9 +322,11 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    from .unary import sqrt
-
-    return sqrt(var(x, dim, unbiased, keepdim, correction))
+    if isinstance(dim, builtins.bool):  # std(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point dtypes, got {x.dtype}")
+    return Std.apply(x, axes=_axes(dim, x._data.ndim, "std"), correction=_correction(unbiased, correction), keepdim=keepdim)
 
 
 def all(x, dim=None, keepdim=False):
@@ -324,10 +360,10 @@ def cumsum(x, dim):
 
 
 def norm(x, p=2, dim=None, keepdim=False):
-    from .unary import abs, sqrt
+    from .unary import abs
 
     if p in (2, "fro"):
-        return sqrt(sum(x * x, dim, keepdim))
+        return Norm2.apply(x, axes=_axes(dim, x._data.ndim, "norm"), keepdim=keepdim)
     if p == 1:
         return sum(abs(x), dim, keepdim)
     if p == float("inf"):
