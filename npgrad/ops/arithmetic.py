@@ -133,7 +133,7 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** b. d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0."""
+    """a ** b. d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0 <= b."""
 
     def forward(self, a, b):
         out = a**b
@@ -143,11 +143,15 @@ class Pow(Function):
     def backward(self, grad):
         a, b, out = self.saved
         ga = gb = None
-        if self.needs[0]:
-            ga = grad * b * a ** (b - 1)
-        if self.needs[1]:
-            safe_log = xp.log(xp.where(a > 0, a, 1))
-            gb = grad * xp.where(a > 0, out * safe_log, 0)
+        if self.needs[0]:  # a**0 is flat: its derivative is 0 even at a = 0, as PyTorch
+            if isinstance(b, xp.ndarray):
+                with xp.errstate(divide="ignore", invalid="ignore"):
+                    ga = grad * xp.where(b == 0, 0, b * a ** (b - 1))
+            else:
+                ga = grad * b * a ** (b - 1) if b != 0 else xp.zeros_like(grad)
+        if self.needs[1]:  # nan where a < 0 (no real log), as PyTorch
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                gb = grad * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
         return ga, gb
 
 
