@@ -125,6 +125,8 @@ OPS = [
     Op("rpow", lambda L, a: 2**a, ONE),
     Op("rpow_float", lambda L, a: 1.5**a, ONE[:2]),
     Op("pow_scalar_fn", lambda L, a: L.pow(a, 2), ONE[:2]),
+    Op("pow_zero_exponent", lambda L, a: a**0, ONE[:1], "ties", gradcheck=False),
+    Op("pow_zero_tensor_exponent", lambda L, a, b: a ** (b * 0), PAIRS[:2], "ties", gradcheck=False),
     # matmul: vectors, matrices, batches with broadcasting, empty inner/outer sizes
     Op(
         "matmul",
@@ -233,6 +235,11 @@ OPS = [
     Op("std_dim", lambda L, a: a.std(-1), MATRIX + CUBE),
     Op("std_biased", lambda L, a: a.std(0, unbiased=False, keepdim=True), MATRIX),
     Op("std_correction", lambda L, a: L.std(a, dim=(0, 1), correction=0), CUBE),
+    Op("std_constant", lambda L, a: (a * 0 + 1).std(1), MATRIX, gradcheck=False),
+    Op("norm", lambda L, a: a.norm(), ONE[:3] + MATRIX),
+    Op("norm_dim", lambda L, a: a.norm(dim=1, keepdim=True), MATRIX + CUBE),
+    Op("norm_p1", lambda L, a: a.norm(p=1), MATRIX, "nonzero"),
+    Op("norm_zero", lambda L, a: (a * 0).norm(dim=0), MATRIX, gradcheck=False),
     Op("all", lambda L, a: (a > 0).all(), ONE),
     Op("all_dim", lambda L, a: L.all(a > -1, 1), MATRIX + CUBE),
     Op("any", lambda L, a: (a > 1).any(), ONE),
