@@ -1,29 +1,20 @@
 """Image transforms: ``from npgrad.vision import transforms`` as torchvision's.
 
-Each transform works on one image, ``t(img)``, and on a whole batch, ``t.batch(images)``;
-``functional`` holds the NumPy arithmetic they share.
+Each transform works on one image, ``t(img)``, and on a whole batch, ``t.batch(images)``
+(see ``_base.py``). ``functional`` holds the NumPy arithmetic they share; ``conversion``,
+``geometry`` and ``augment`` hold the transforms.
 """
 from . import functional
-from .transforms import (
-    CenterCrop,
-    Compose,
-    CropPad,
-    InterpolationMode,
-    IntToFloatTensor,
-    Lambda,
-    Normalize,
-    Pad,
-    PadMode,
-    PILToTensor,
+from ._base import Compose, InterpolationMode, Lambda, Transform, apply_batch
+from .augment import (
     RandomAffine,
     RandomCrop,
     RandomHorizontalFlip,
     RandomRotation,
     RandomVerticalFlip,
-    ToTensor,
-    Transform,
-    apply_batch,
 )
+from .conversion import IntToFloatTensor, Normalize, PILToTensor, ToTensor
+from .geometry import CenterCrop, CropPad, Pad, PadMode
 
 __all__ = [
     "CenterCrop", "Compose", "CropPad", "IntToFloatTensor", "InterpolationMode", "Lambda",
