@@ -10,12 +10,15 @@ A Module owns three registries, filled by plain attribute assignment in ``__init
 ``state_dict()`` walks them in that order (own parameters, own buffers, then each child under
 ``"child."``), which is why the keys and their order match PyTorch's for the same model.
 
-Speed note: PyTorch keeps registered values *only* in the registries, so ``self.lin1`` in a
-forward pass misses the instance ``__dict__`` and pays for a Python ``__getattr__`` call.
-npgrad also mirrors every registered value into ``__dict__`` (``__setattr__``,
-``__delattr__`` and the ``register_*`` methods keep both in step), so reading ``self.lin1``
-is an ordinary attribute lookup. Change registrations through those methods, not by writing
-into ``_parameters`` directly.
+Speed note: PyTorch keeps registered values *only* in the registries and finds them with a
+Python ``__getattr__``. Merely defining ``__getattr__`` makes CPython take a slow path for
+*every* attribute read on the object (``self.weight``, ``self.training``, even the method
+lookups inside ``__call__``): measured, ``model(x)`` cost 0.86 us with it and 0.34 us
+without. So npgrad mirrors every registered value into the instance ``__dict__``
+(``__setattr__``, ``__delattr__`` and the ``register_*`` methods keep both in step) and
+defines no ``__getattr__``: reading ``self.lin1`` is an ordinary attribute lookup. Change
+registrations through those methods (or plain assignment), not by writing into
+``_parameters`` directly.
 """
 from collections import OrderedDict, namedtuple
 
@@ -96,9 +99,17 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        # The fast path: no hooks, so a call costs one extra Python frame over forward().
         if self._forward_pre_hooks or self._forward_hooks:
             return self._call_with_hooks(args, kwargs)
+        # Speed: CPython 3.11 runs ``forward(a)`` as a light, inlined call but
+        # ``forward(*args, **kwargs)`` through its generic path, about 0.3 us slower. One or
+        # two positional arguments (a layer's input; a loss's input and target) are the
+        # common case, so they get the direct call.
+        if not kwargs:
+            if len(args) == 1:
+                return self.forward(args[0])
+            if len(args) == 2:
+                return self.forward(args[0], args[1])
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
@@ -288,16 +299,6 @@ class Module:
             self.register_buffer(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
-
-    def __getattr__(self, name):
-        # Only reached when ``name`` is not in ``__dict__``: registered values are mirrored
-        # there, so this is the slow path for the rare value registered some other way.
-        d = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
-            table = d.get(registry)
-            if table is not None and name in table:
-                return table[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
         d = self.__dict__
