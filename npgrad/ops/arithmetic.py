@@ -272,5 +272,10 @@ def where(condition, a=None, b=None):
         return tuple(Tensor._make(i, None) for i in xp.nonzero(cond))
     if cond.dtype != xp.bool_:
         cond = cond.astype(bool)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # where(cond, 1.0, 0.0)
+        a = Tensor._make(xp.asarray(a, dtype=_SCALAR_DTYPES[_scalar_category(_to_operand(a))]), None)
     a, b = promote(a, b)
     return Where.apply(cond, a, b)
+
+
+_SCALAR_DTYPES = (xp.bool_, _dtype.default_int, _dtype.default_float)  # by _scalar_category
