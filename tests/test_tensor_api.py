@@ -131,7 +131,10 @@ OPERATORS = [
     "L.tensor([True, False]) & L.tensor([True, True])", "L.tensor([True, False]) | L.tensor([False, False])",
     "~L.tensor([True, False])", "L.tensor([True, False]) ^ L.tensor([True, True])", "L.tensor([6, 3]) & 2",
     "(L.tensor([1.0, 2.0]) > 1) & (L.tensor([1.0, 2.0]) < 3)", "~(L.tensor([1, 2]) > 1)",
-    "L.tensor([1, 2]) | True", "L.tensor([-1.5, 2.5, 0.5]).round()", "L.tensor([1.25, 2.35]).round(decimals=1)",
+    "L.tensor([1, 2]) | True", "L.where(L.tensor([True, False]), 1.0, 0.0)",
+    "L.where(L.tensor([True, False]), 1, 0)", "L.where(L.tensor([True, False]), 1, 0.5)",
+    "L.where(L.arange(4) > 1, L.arange(4), -1)", "L.where(L.arange(4) > 1, 0.5, L.arange(4))",
+    "L.where(L.arange(4) > 1)", "L.tensor([-1.5, 2.5, 0.5]).round()", "L.tensor([1.25, 2.35]).round(decimals=1)",
 ]
 
 REPRS = [
