@@ -34,6 +34,10 @@ def check_both(expr):
     theirs = eval(expr, {"L": torch, "np": np})
     if isinstance(theirs, torch.Tensor):
         assert_same(ours, theirs, expr)
+    elif isinstance(theirs, tuple) and theirs and isinstance(theirs[0], torch.Tensor):
+        assert isinstance(ours, tuple) and len(ours) == len(theirs), f"{expr}: {ours!r}"
+        for o, t in zip(ours, theirs):
+            assert_same(o, t, expr)
     else:
         assert not isinstance(ours, npgrad.Tensor), f"{expr}: got a Tensor, torch gives {theirs!r}"
         assert _plain(ours) == _plain(theirs), f"{expr}: {ours!r} != torch's {theirs!r}"
@@ -106,7 +110,8 @@ ATTRIBUTES = [
     "bool(L.tensor([0.0]))", "bool(L.tensor(2))", "L.tensor([1, 2, 3])[L.tensor(1)]",
     "list(range(5))[L.tensor(2)]", "L.ones(2, 3).new_zeros(4)", "L.ones(2, dtype=L.float64).new_ones((1, 2))",
     "L.ones(2).new_tensor([1, 2])", "L.ones(2).new_full((2,), 3.0)", "L.ones(2, 3).element_size()",
-    "L.ones(2).cpu()", "f'{L.tensor(2.5):.2f}'", "L.tensor([3.0, 1.0]).argmax().item()",
+    "L.ones(2).cpu()", "f'{L.tensor(2.5):.2f}'", "L.arange(6).view(2, 3).max(dim=1)",
+    "L.max(L.arange(6.0).view(2, 3), 0).indices", "L.tensor([3, 1, 2]).sort()", "L.arange(7).chunk(3)", "L.tensor([3.0, 1.0]).argmax().item()",
 ]
 
 OPERATORS = [
