@@ -68,6 +68,14 @@ def test_normalize_matches_torchvision_formula(shape, mean, std):
     np.testing.assert_array_equal(out.numpy(), expected.numpy())
 
 
+def test_normalize_inplace_overwrites_its_input():
+    x = RNG.random((2, 3, 3)).astype(np.float32)
+    t = npgrad.from_numpy(x.copy())
+    out = T.Normalize((0.5, 0.25), (2.0, 4.0), inplace=True)(t)
+    assert out is t
+    np.testing.assert_array_equal(t.numpy(), T.Normalize((0.5, 0.25), (2.0, 4.0))(npgrad.from_numpy(x)).numpy())
+
+
 def test_normalize_errors():
     with pytest.raises(TypeError, match="float tensor, got uint8"):
         T.Normalize((0.5,), (0.5,))(npgrad.zeros(1, 2, 2, dtype=npgrad.uint8))

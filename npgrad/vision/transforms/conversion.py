@@ -106,11 +106,10 @@ class Normalize(_SameForBatch):
         stats = self._prepared.get(arr.dtype)
         if stats is None:  # mean and std as arrays of this dtype, built and checked once
             stats = self._prepared[arr.dtype] = F.normalize_stats(self.mean, self.std, arr.dtype)
-        out = F.normalize_with(arr, *stats)
-        if self.inplace:
-            arr[...] = out
+        if self.inplace:  # torchvision's inplace=True: overwrite the input
+            F.normalize_with(arr, *stats, out=arr)
             return x
-        return _like(out, was_tensor)
+        return _like(F.normalize_with(arr, *stats), was_tensor)
 
     def _measure(self, arr):
         if arr.ndim < 3 or arr.dtype.kind != "f":

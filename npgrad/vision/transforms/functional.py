@@ -48,13 +48,14 @@ def check_float_image(arr):
                          f"{tuple(arr.shape)}")
 
 
-def normalize_with(arr, m, s):
-    """The arithmetic of ``normalize`` with prepared statistics (from ``normalize_stats``)."""
+def normalize_with(arr, m, s, out=None):
+    """The arithmetic of ``normalize`` with prepared statistics (from ``normalize_stats``),
+    into a new array, or into ``out`` (which may be ``arr`` itself)."""
     for name, v in (("mean", m), ("std", s)):
         if len(v) != 1 and len(v) != arr.shape[-3]:
             raise ValueError(f"Normalize: {len(v)} values of {name} for an image with "
                              f"{arr.shape[-3]} channels (shape {tuple(arr.shape)})")
-    out = np.subtract(arr, m, dtype=arr.dtype)
+    out = np.subtract(arr, m, out=out, dtype=arr.dtype)
     np.divide(out, s, out=out)
     return out
 
