@@ -122,7 +122,7 @@ def test_inplace_activation(name):
     theirs = getattr(torch.nn, name)(inplace=True)
     xo, xt = npgrad.tensor(x.copy()), torch.tensor(x.copy())
     yo, yt = ours(xo), theirs(xt)
-    assert yo is xo  # the input itself now holds the result
+    assert yo is xo and yt is xt  # the input itself now holds the result
     np.testing.assert_allclose(xo.numpy(), xt.numpy(), **TOL)
     # inside a graph: the result is right and gradients flow
     a = npgrad.tensor(x, requires_grad=True)

@@ -541,10 +541,11 @@ def cross_entropy(
         _check_index_target(x, t, op)
         if x.ndim == 2 and weight is None and label_smoothing == 0:
             n_classes = x.shape[1]
-            # Fast path: every target a valid class (no ignored ones). Two reductions over N
-            # integers decide it.
+            # Fast path: every target a valid class (no ignored ones). Read as unsigned, a
+            # negative target becomes huge, so one max() checks both ends of the range.
+            unsigned = t.view(t.dtype.str.replace("i", "u")) if t.dtype.kind == "i" else t
             if t.size == 0 or (
-                t.min() >= 0 and t.max() < n_classes
+                unsigned.max() < n_classes
                 and not (0 <= ignore_index < n_classes and (t == ignore_index).any())
             ):
                 return CrossEntropyIndices.apply(input, t, reduction=reduction)
