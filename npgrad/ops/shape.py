@@ -391,7 +391,7 @@ def getitem(x, index):
     try:
         return Index.apply(x, index=index)
     except RuntimeError as e:
-        raise IndexError(f"index {_describe(index)} is out of bounds for a tensor of shape {tuple(x._data.shape)}: {e}") from None
+        raise IndexError(f"cannot index a tensor of shape {tuple(x._data.shape)} with {_describe(index)}: {e}") from None
 
 
 def _describe(index):
