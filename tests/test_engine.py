@@ -522,6 +522,22 @@ def test_setitem_on_non_leaf_in_graph_matches_torch():
         assert_same(ours, theirs)
 
 
+def test_in_place_after_use_does_not_reroute_earlier_consumers():
+    """y used h before h.mul_(2): y's gradient must reach x as d(3h)/dx = 3, not through
+    the later in-place multiply (torch: 3 + 20 = 23)."""
+
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 1
+        y = h * 3
+        h.mul_(2)
+        z = h * 10
+        (y.sum() + z.sum()).backward()
+        return x.grad
+
+    assert_same(*run_both(f))
+
+
 def test_in_place_on_a_saved_tensor_keeps_gradients_right():
     """npgrad's in-place on a graph tensor rebinds a new array, so the value Mul saved stays
     intact and the gradient is the one of the original expression."""
