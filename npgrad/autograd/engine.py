@@ -55,12 +55,11 @@ def topological_order(roots):
     return order
 
 
-def _owned(grad, incoming):
-    """A gradient that may be shared (the node's own incoming gradient, or a view of some
-    array) is copied before it becomes a ``.grad`` that users and optimizers write into."""
-    if grad is incoming or grad.base is not None or not grad.flags.writeable:
-        return grad.copy()
-    return grad
+def _shared(grad, incoming):
+    """Could this gradient array be seen elsewhere? True for the node's own incoming
+    gradient (passed straight through, as by an add) or a view of another array. Such a
+    gradient is copied before it becomes a ``.grad`` that users and optimizers write into."""
+    return grad is incoming or grad.base is not None or not grad.flags.writeable
 
 
 def _run_hooks(hooks, grad):
@@ -73,12 +72,12 @@ def _run_hooks(hooks, grad):
     return grad
 
 
-def _accumulate(tensor, grad, incoming):
+def _accumulate(tensor, grad, shared):
     """Add ``grad`` into ``tensor.grad`` (PyTorch's AccumulateGrad)."""
     from .._tensor import Tensor
 
     if tensor.grad is None:
-        tensor.grad = Tensor._make(_owned(grad, incoming), None)
+        tensor.grad = Tensor._make(grad.copy() if shared else grad, None)
     else:
         acc = tensor.grad._data
         if acc.shape == grad.shape and acc.flags.writeable:
@@ -95,16 +94,16 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     of each captured tensor is stored in the dict instead.
     """
     grads = {}
-    leaf_roots = []
+    # A leaf may get several contributions (x used twice); they are summed here and
+    # delivered once at the end, so its hooks see the total, as in PyTorch.
+    leaves = {}  # id(leaf) -> [leaf, summed gradient, shared?]
     for t, g in zip(roots, root_grads):
-        if t.grad_fn is None:
-            leaf_roots.append((t, g))
+        if t.grad_fn is None:  # backward() called on a leaf itself
+            _collect(leaves, t, g, True)
         elif t.grad_fn in grads:
             grads[t.grad_fn] = grads[t.grad_fn] + g
         else:
             grads[t.grad_fn] = g
-    for t, g in leaf_roots:  # backward() called on a leaf itself
-        _deliver_to_leaf(t, g, g, capture)
 
     captured_fns = {}
     if capture is not None:
@@ -121,7 +120,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if fn._retained is not None and capture is None:
             out = fn._retained()
             if out is not None:
-                _accumulate(out, grad, grad)
+                _accumulate(out, grad, True)
         if fn in captured_fns:
             capture[id(captured_fns[fn])] = grad
         if fn.saved is None:
@@ -144,23 +143,35 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 g = g.astype(data.dtype)
             parent = t.grad_fn
             if parent is None:
-                _deliver_to_leaf(t, g, grad, capture)
+                _collect(leaves, t, g, _shared(g, grad))
             elif parent in grads:
                 grads[parent] = grads[parent] + g
             else:
                 grads[parent] = g
 
+    for t, g, shared in leaves.values():
+        _deliver_to_leaf(t, g, shared, capture)
 
-def _deliver_to_leaf(t, g, incoming, capture):
+
+def _collect(leaves, t, g, shared):
+    entry = leaves.get(id(t))
+    if entry is None:
+        leaves[id(t)] = [t, g, shared]
+    else:
+        entry[1] = entry[1] + g  # a fresh array: no longer shared
+        entry[2] = False
+
+
+def _deliver_to_leaf(t, g, shared, capture):
     if capture is not None:
-        key = id(t)
-        if key in capture:
-            prev = capture[key]
-            capture[key] = g if prev is None else prev + g
+        if id(t) in capture:
+            capture[id(t)] = g
         return
     if t._hooks:
-        g = _run_hooks(t._hooks, g)
-    _accumulate(t, g, incoming)
+        hooked = _run_hooks(t._hooks, g)
+        shared = shared or hooked is not g
+        g = hooked
+    _accumulate(t, g, shared)
 
 
 class Capture(dict):
