@@ -48,9 +48,9 @@ def topological_order(roots):
             continue
         seen.add(fn)
         stack.append((fn, True))
-        for t in fn.inputs:
-            if t is not None and t.grad_fn is not None and t.grad_fn not in seen:
-                stack.append((t.grad_fn, False))
+        for parent in fn.parents:
+            if parent is not None and parent not in seen:
+                stack.append((parent, False))
     order.reverse()
     return order
 
@@ -126,13 +126,17 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if fn.saved is None:
             raise RuntimeError(_FREED_MESSAGE)
 
-        fn.needs = [t is not None and t._requires_grad for t in fn.inputs]
+        # An input needs a gradient if it came from a node, or is a leaf that requires one.
+        needs = fn.needs = [
+            p is not None or (t is not None and t.grad_fn is None and t._requires_grad)
+            for t, p in zip(fn.inputs, fn.parents)
+        ]
         input_grads = fn.backward(grad)
         if not retain_graph and fn.saved:
             fn.saved = None
 
-        for t, g in zip(fn.inputs, input_grads):
-            if g is None or t is None or not t._requires_grad:
+        for t, parent, need, g in zip(fn.inputs, fn.parents, needs, input_grads):
+            if g is None or not need:
                 continue
             if type(g) is not _ndarray:
                 g = xp.asarray(g)
@@ -141,7 +145,6 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 g = sum_to(g, data.shape)
             if g.dtype != data.dtype:
                 g = g.astype(data.dtype)
-            parent = t.grad_fn
             if parent is None:
                 _collect(leaves, t, g, _shared(g, grad))
             elif parent in grads:

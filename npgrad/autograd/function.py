@@ -37,6 +37,7 @@ class Function:
     saved = ()  # arrays kept for backward; None once freed
     needs = ()  # per positional input: does it need a gradient?
     inputs = ()  # per positional input: the Tensor, or None for a constant
+    parents = ()  # per positional input: its grad_fn when this op ran (the graph's edge)
     _retained = None  # weakref to the output Tensor when it called retain_grad()
     _hooks = None  # gradient hooks registered on the output Tensor
 
@@ -54,15 +55,18 @@ class Function:
         record = False
         arrays = []
         inputs = []
+        parents = []  # taken now: a later in-place op may give the tensor a new grad_fn
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
                 inputs.append(a)
+                parents.append(a.grad_fn)
                 if a._requires_grad:
                     record = True
             else:
                 arrays.append(a)
                 inputs.append(None)
+                parents.append(None)
         try:
             out = fn.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -75,6 +79,7 @@ class Function:
         t._hooks = None
         if record and grad_mode._enabled:
             fn.inputs = inputs
+            fn.parents = parents
             t._requires_grad = True
             t.grad_fn = fn
         else:
@@ -89,7 +94,7 @@ class Function:
 
     @property
     def next_functions(self):
-        return tuple((t.grad_fn if t is not None else None, 0) for t in self.inputs)
+        return tuple((p, 0) for p in self.parents)
 
     def __repr__(self):
         return f"<{self.name()}>"
