@@ -102,10 +102,16 @@ class Function:
 
 def _op_error(cls, args, err):
     """Turn a NumPy error deep inside an op into one that names the op and its inputs."""
-    shapes = ", ".join(
-        str(tuple(a.shape)) if isinstance(a, Tensor) else repr(a) for a in args
-    )
+    shapes = ", ".join(_describe(a) for a in args)
     return RuntimeError(f"{cls.__name__.lower()}: {err} (inputs: {shapes})")
+
+
+def _describe(a):
+    if isinstance(a, Tensor):
+        return str(tuple(a.shape))
+    if isinstance(a, _ndarray):  # a mask or an index: its shape, never its whole contents
+        return f"array of shape {a.shape}"
+    return repr(a)
 
 
 from .._tensor import Tensor  # noqa: E402  (Tensor's module imports this one lazily)
