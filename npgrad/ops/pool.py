@@ -65,7 +65,12 @@ class MaxPool2d(Function):
                 out = tap.copy()
                 continue
             better = tap > out  # strictly: on a tie the earlier tap keeps it
-            xp.copyto(arg, t, where=better)
+            # arg = where(better, t, arg), as arithmetic: a masked write with a random mask
+            # is branchy and costs 5x more (measured: 5.9 ms vs 1.2 ms per tap, 2x2 on
+            # 64x64x24x24). arg < t, so t - arg never wraps around.
+            step = xp.subtract(t, arg, dtype=arg.dtype)
+            step *= better
+            arg += step
             xp.maximum(out, tap, out=out)
         self.saved = (arg,)
         self.geometry = (x.shape, pads, kernel, stride, dilation, (ho, wo))

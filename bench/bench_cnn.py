@@ -1,0 +1,260 @@
+"""Side by side: MNIST CNN training, the same PyTorch-API program on PyTorch and on npgrad, and
+the same network written by hand in NumPy (a plain NCHW im2col CNN).
+
+    python bench/bench_cnn.py                       # both CNNs, 200 batches, median of 3 runs
+    python bench/bench_cnn.py --batches 0 --runs 1  # one full epoch (938 batches) each
+
+Two networks (issue 7), batch 64, Adam lr 1e-3, cross-entropy:
+  small    conv 1->8 3x3, ReLU, maxpool 2, conv 8->16 3x3, ReLU, maxpool 2, linear 400->10
+  example  PyTorch's examples/mnist: conv 1->32 3x3, ReLU, conv 32->64 3x3, ReLU, maxpool 2,
+           dropout 0.25, linear 9216->128, ReLU, dropout 0.5, linear 128->10
+
+All three start from the same weights (drawn by torch) and see the same batches in the same
+order. On a shared 2-core machine a full epoch of each, three times over, takes too long, so
+by default each run trains on the first 200 batches of the epoch (12,800 images) and the
+seconds are also scaled to a full epoch (x 938/200). Runs alternate torch / npgrad / numpy,
+so a busy moment of the machine hits all three alike; ratios are taken within a run.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from npgrad.models import pytorch_example_cnn, small_cnn  # noqa: E402
+
+BATCH = 64
+FACTORY = {"small": small_cnn, "example": pytorch_example_cnn}  # each takes an ``nn`` namespace
+
+
+def load_mnist():
+    from npgrad.train.data import mnist_arrays
+
+    root = os.environ.get("NPGRAD_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
+    x, y = mnist_arrays(root, train=True, flatten=False)
+    return ((x - 0.1307) / 0.3081).astype(np.float32)[:, None], y
+
+
+# ---------------------------------------------------------------- the PyTorch-API program
+def build(lib, name, state):
+    """The model ``name`` in library ``lib`` (torch or npgrad), holding the weights ``state``."""
+    model = FACTORY[name](lib.nn)
+    with lib.no_grad():
+        for key, p in model.state_dict().items():
+            p.copy_(lib.from_numpy(state[key].copy()))
+    return model
+
+
+def train(lib, model, X, Y, order):
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    model.train()
+    losses = []
+    for i in range(0, len(order), BATCH):
+        idx = order[i : i + BATCH]
+        xb, yb = lib.from_numpy(X[idx]), lib.from_numpy(Y[idx])
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+# ---------------------------------------------------------------- the same, by hand in NumPy
+class NumpyCNN:
+    """The two CNNs written out in NumPy the textbook way: NCHW arrays, im2col by
+    ``sliding_window_view`` + one copy, one matmul per conv, col2im by a loop over the kernel
+    offsets, 2x2 max pool by a reshape, inverted dropout, softmax cross-entropy, Adam."""
+
+    def __init__(self, name, state, seed=0):
+        self.layers = {
+            "small": ["conv0", "relu", "pool", "conv3", "relu", "pool", "flat", "lin7"],
+            "example": ["conv0", "relu", "conv2", "relu", "pool", "drop0.25", "flat", "lin7",
+                        "relu", "drop0.5", "lin10"],
+        }[name]
+        self.params = {k: v.copy() for k, v in state.items()}
+        self.m = {k: np.zeros_like(v) for k, v in state.items()}
+        self.v = {k: np.zeros_like(v) for k, v in state.items()}
+        self.rng, self.t = np.random.default_rng(seed), 0
+
+    # each forward returns (output, what its backward needs)
+    def conv_forward(self, x, key):
+        w, b = self.params[key + ".weight"], self.params[key + ".bias"]
+        o, c, kh, kw = w.shape
+        n, _, h, wd = x.shape
+        ho, wo = h - kh + 1, wd - kw + 1
+        win = sliding_window_view(x, (kh, kw), axis=(2, 3))  # (N, C, Ho, Wo, kh, kw)
+        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)  # copies
+        out = cols @ w.reshape(o, -1).T + b
+        return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), (cols, x.shape)
+
+    def conv_backward(self, g, key, cache):
+        cols, (n, c, h, wd) = cache
+        w = self.params[key + ".weight"]
+        o, _, kh, kw = w.shape
+        ho, wo = h - kh + 1, wd - kw + 1
+        g2 = g.transpose(0, 2, 3, 1).reshape(-1, o)
+        grads = {key + ".weight": (g2.T @ cols).reshape(w.shape), key + ".bias": g2.sum(0)}
+        dcols = (g2 @ w.reshape(o, -1)).reshape(n, ho, wo, c, kh, kw)
+        dx = np.zeros((n, c, h, wd), np.float32)
+        for i in range(kh):
+            for j in range(kw):
+                dx[:, :, i : i + ho, j : j + wo] += dcols[..., i, j].transpose(0, 3, 1, 2)
+        return dx, grads
+
+    @staticmethod
+    def pool_forward(x):
+        n, c, h, w = x.shape
+        x6 = x[:, :, : h // 2 * 2, : w // 2 * 2].reshape(n, c, h // 2, 2, w // 2, 2)
+        win = x6.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
+        arg = win.argmax(-1)
+        return np.take_along_axis(win, arg[..., None], -1)[..., 0], (arg, x.shape)
+
+    @staticmethod
+    def pool_backward(g, cache):
+        arg, (n, c, h, w) = cache
+        onehot = (arg[..., None] == np.arange(4)) * g[..., None]  # (N, C, H/2, W/2, 4)
+        dx = np.zeros((n, c, h, w), np.float32)
+        dx[:, :, : h // 2 * 2, : w // 2 * 2] = (
+            onehot.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5)
+            .reshape(n, c, h // 2 * 2, w // 2 * 2))
+        return dx
+
+    def step(self, x, y, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        caches = []
+        for layer in self.layers:
+            if layer.startswith("conv"):
+                x, cache = self.conv_forward(x, layer[4:])
+            elif layer == "relu":
+                cache = x > 0
+                x = x * cache
+            elif layer == "pool":
+                x, cache = self.pool_forward(x)
+            elif layer.startswith("drop"):
+                p = float(layer[4:])
+                cache = (self.rng.random(x.shape, dtype=np.float32) >= p) / np.float32(1 - p)
+                x = x * cache
+            elif layer == "flat":
+                cache = x.shape
+                x = x.reshape(len(x), -1)
+            else:  # linear
+                cache = x
+                key = layer[3:]
+                x = x @ self.params[key + ".weight"].T + self.params[key + ".bias"]
+            caches.append(cache)
+
+        shifted = x - x.max(1, keepdims=True)
+        p = np.exp(shifted)
+        p /= p.sum(1, keepdims=True)
+        rows = np.arange(len(y))
+        loss = -np.log(p[rows, y]).mean()
+        g = p
+        g[rows, y] -= 1
+        g /= len(y)
+
+        grads = {}
+        for layer, cache in zip(reversed(self.layers), reversed(caches)):
+            if layer.startswith("conv"):
+                g, gr = self.conv_backward(g, layer[4:], cache)
+                grads.update(gr)
+            elif layer in ("relu",) or layer.startswith("drop"):
+                g = g * cache
+            elif layer == "pool":
+                g = self.pool_backward(g, cache)
+            elif layer == "flat":
+                g = g.reshape(cache)
+            else:
+                key = layer[3:]
+                grads[key + ".weight"] = g.T @ cache
+                grads[key + ".bias"] = g.sum(0)
+                g = g @ self.params[key + ".weight"]
+
+        self.t += 1
+        bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
+        for k, param in self.params.items():
+            gk, m, v = grads[k], self.m[k], self.v[k]
+            m *= b1
+            m += (1 - b1) * gk
+            v *= b2
+            v += (1 - b2) * gk * gk
+            param -= (lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + eps)
+        return float(loss)
+
+    def train(self, X, Y, order):
+        return [self.step(X[order[i : i + BATCH]], Y[order[i : i + BATCH]])
+                for i in range(0, len(order), BATCH)]
+
+
+# ---------------------------------------------------------------- the measurement
+def run(name, X, Y, n_batches, runs):
+    import torch
+
+    import npgrad
+
+    torch.manual_seed(0)  # the initial weights: torch's default init, shared by all three
+    state = {k: v.detach().numpy().copy() for k, v in FACTORY[name](torch.nn).state_dict().items()}
+    order = np.random.default_rng(1).permutation(len(X))
+    if n_batches:
+        order = order[: n_batches * BATCH]
+    batches = -(-len(order) // BATCH)
+
+    def lib_runner(lib):
+        def go():
+            model = build(lib, name, state)
+            t = time.perf_counter()
+            losses = train(lib, model, X, Y, order)
+            return time.perf_counter() - t, losses
+        return go
+
+    def numpy_runner():
+        net = NumpyCNN(name, state)
+        t = time.perf_counter()
+        losses = net.train(X, Y, order)
+        return time.perf_counter() - t, losses
+
+    runners = {"torch": lib_runner(torch), "npgrad": lib_runner(npgrad), "numpy": numpy_runner}
+    times = {k: [] for k in runners}
+    losses = {}
+    for _ in range(runs):
+        for k, go in runners.items():
+            secs, losses[k] = go()
+            times[k].append(secs)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    r_torch = statistics.median(n / t for n, t in zip(times["npgrad"], times["torch"]))
+    r_numpy = statistics.median(n / h for n, h in zip(times["npgrad"], times["numpy"]))
+    scale = 938 / batches
+    tail = lambda k: np.mean(losses[k][-20:])  # noqa: E731
+    print(f"{name:8s} {batches} batches | torch {med['torch']:6.2f}s | npgrad "
+          f"{med['npgrad']:6.2f}s | numpy {med['numpy']:6.2f}s | npgrad/torch {r_torch:.2f} | "
+          f"npgrad/numpy {r_numpy:.2f} | per epoch (x{scale:.2f}): torch "
+          f"{med['torch'] * scale:.0f}s npgrad {med['npgrad'] * scale:.0f}s numpy "
+          f"{med['numpy'] * scale:.0f}s | mean loss of last 20 batches: torch {tail('torch'):.3f} "
+          f"npgrad {tail('npgrad'):.3f} numpy {tail('numpy'):.3f}")
+    print(f"         all runs (s): " + "; ".join(
+        f"{k} " + " ".join(f"{t:.2f}" for t in v) for k, v in times.items()))
+    return r_torch, r_numpy
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=200,
+                        help="batches per run (0: the full epoch of 938)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--models", nargs="*", default=["small", "example"],
+                        choices=["small", "example"])
+    args = parser.parse_args()
+    X, Y = load_mnist()
+    print(f"MNIST CNN training, batch {BATCH}, Adam lr 1e-3, median of {args.runs} alternating "
+          f"runs (torch, npgrad, hand-written numpy), {os.cpu_count()} CPUs")
+    for name in args.models:
+        run(name, X, Y, args.batches, args.runs)
+
+
+if __name__ == "__main__":
+    main()
