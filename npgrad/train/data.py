@@ -46,7 +46,9 @@ def mnist(data_dir=None, train=True, transform=None, classes=None, download=Fals
     try:
         return MNIST(root, train=train, transform=transform, classes=classes, download=download)
     except DatasetNotFoundError as exc:
-        missing = "\n".join(f"  {path}" for path in exc.missing)
+        files = [os.path.join(exc.folder, name) for name, _ in MNIST.resources]
+        missing = "\n".join(f"  {path}" for path in files if not os.path.isfile(path)
+                            and not os.path.isfile(path[:-3]))
         raise DataNotFoundError(
             f"MNIST not found. Looked in {exc.folder} and did not find:\n{missing}\n"
             + how_to_get_data(root)) from None

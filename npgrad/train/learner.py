@@ -288,10 +288,12 @@ class Learner:
         if not self.verbose:
             return
         names = [n for n in row if n != "time"]
+        widths = [max(10, len(n)) for n in names]
         if not self._printed_header:
-            print("  ".join(f"{n:<10}" for n in names) + "  time", flush=True)
+            print("  ".join(f"{n:<{w}}" for n, w in zip(names, widths)) + "  time", flush=True)
             self._printed_header = True
-        cells = [f"{row[n]:<10}" if n == "epoch" else f"{row[n]:<10.4f}" for n in names]
+        cells = [f"{row[n]:<{w}}" if n == "epoch" else f"{row[n]:<{w}.4f}"
+                 for n, w in zip(names, widths)]
         print("  ".join(cells) + f"  {row['time']:.1f}s", flush=True)
 
     def __repr__(self):

@@ -104,7 +104,8 @@ def plot_loss_curves(curves, path, title="Loss", xlabel="Epoch", ylabel="Loss", 
     ax = axes[0, 0]
     for label, curve in curves.items():
         x, y = curve if isinstance(curve, tuple) else (np.arange(len(curve)), curve)
-        ax.plot(np.asarray(x), np.asarray(y, dtype=np.float64), label=label, linewidth=1)
+        y = np.asarray(y, dtype=np.float64)
+        ax.plot(np.asarray(x), y, label=label, linewidth=1, marker="o" if len(y) < 30 else None)
     if logy:
         ax.set_yscale("log")
     ax.set_title(title)
@@ -176,7 +177,8 @@ def plot_images(images, path, titles=None, ncols=8, cmap="gray", title=None, col
     return _save(fig, path)
 
 
-def plot_predictions(images, preds, targets, path, class_names=None, ncols=8, max_images=32):
+def plot_predictions(images, preds, targets, path, class_names=None, ncols=8, max_images=32,
+                     title=None):
     """Images titled ``predicted/actual``; a wrong prediction is titled in red.
     ``preds`` may be scores (N, C) or labels (N,)."""
     p = to_numpy(preds)
@@ -187,8 +189,10 @@ def plot_predictions(images, preds, targets, path, class_names=None, ncols=8, ma
     titles = [f"{name(int(predicted[i]))}/{name(int(actual[i]))}" for i in range(n)]
     colors = ["red" if predicted[i] != actual[i] else "black" for i in range(n)]
     wrong = int((predicted[:n] != actual[:n]).sum())
+    if title is None:
+        title = f"predicted/actual — {wrong} of {n} wrong (red)"
     return plot_images(_as_images(images)[:n], path, titles, ncols=ncols, colors=colors,
-                       title=f"predicted/actual — {wrong} of {n} wrong (red)")
+                       title=title)
 
 
 def plot_weights(weight, path, ncols=8, max_units=32):
