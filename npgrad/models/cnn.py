@@ -3,7 +3,7 @@
 Every factory takes the ``nn`` namespace to build from, so ``mnist_cnn()`` is an npgrad model
 and ``mnist_cnn(torch.nn)`` its PyTorch twin (that is how the benchmark compares them).
 
-    python -m npgrad.models.cnn --epochs 3        # train mnist_cnn, print test accuracy
+    python -m npgrad.models --epochs 3            # train mnist_cnn, print test accuracy
 """
 import time
 
@@ -104,12 +104,3 @@ def train_mnist_cnn(epochs=3, batch_size=64, lr=1e-3, data_dir=None, seed=0, log
             f"{history[-1]:.4f}, {seconds:.0f} s of training so far")
     return {"test_accuracy": history, "train_seconds": seconds, "model": model}
 
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="train mnist_cnn on MNIST")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args()
-    train_mnist_cnn(args.epochs, data_dir=args.data_dir)
