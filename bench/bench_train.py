@@ -1,0 +1,217 @@
+"""Side by side: one MNIST training epoch, the same program on PyTorch and on npgrad, and the
+same network written by hand in NumPy (the floor: npgrad's bookkeeping is the gap to it).
+
+    python bench/bench_train.py            # all models, median of 3 alternating runs
+    python bench/bench_train.py --runs 1 --models mlp50
+
+All three start from the same initial weights and see the batches in the same order, so
+their accuracies agree (up to dropout's random masks). Ratios are taken pair by pair within
+one run: absolute seconds on a shared machine mean little.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+MODELS = {
+    # name: (layer sizes, dropout, batch size, normalise with MNIST's mean/std)
+    "mlp50": ([784, 50, 10], 0.0, 64, False),  # seeds 000/001
+    "mlp256": ([784, 256, 128, 10], 0.2, 64, True),  # seed 002
+    "mlp128-b512": ([784, 128, 64, 10], 0.0, 512, False),  # seed 004's model, big batches
+}
+
+
+def load_mnist():
+    from npgrad.vision.datasets import MNIST
+
+    root = os.environ.get("NPGRAD_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
+    train, test = MNIST(root, train=True), MNIST(root, train=False)
+    prep = lambda d: (d.data.numpy().reshape(len(d), 784).astype(np.float32) / 255, d.targets.numpy().astype(np.int64))  # noqa: E731
+    return prep(train), prep(test)
+
+
+def initial_weights(sizes, seed=0):
+    """PyTorch's default Linear init, drawn once and shared by all three runners."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        W = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+        b = rng.uniform(-bound, bound, fan_out).astype(np.float32)
+        weights.append((W, b))
+    return weights
+
+
+# ---------------------------------------------------------------- the PyTorch-API program
+def make_model(lib, sizes, dropout, weights):
+    nn = lib.nn
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    model = nn.Sequential(*layers)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    with lib.no_grad():
+        for lin, (W, b) in zip(linears, weights):
+            lin.weight.copy_(lib.from_numpy(W.copy()))
+            lin.bias.copy_(lib.from_numpy(b.copy()))
+    return model
+
+
+def train_epoch(lib, model, X, Y, order, batch_size, lr=1e-3):
+    optimizer = lib.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    model.train()
+    losses = []
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        xb, yb = lib.from_numpy(X[idx]), lib.from_numpy(Y[idx])
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def accuracy(lib, model, X, Y):
+    model.eval()
+    with lib.no_grad():
+        pred = model(lib.from_numpy(X)).argmax(1).numpy()
+    return float((pred == Y).mean())
+
+
+# ---------------------------------------------------------------- the same, by hand in NumPy
+class NumpyMLP:
+    """ReLU MLP, softmax cross-entropy, inverted dropout and Adam, written out in NumPy."""
+
+    def __init__(self, weights, dropout, seed=0):
+        self.params = [a.copy() for W, b in weights for a in (W, b)]
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+        self.dropout, self.rng, self.t = dropout, np.random.default_rng(seed), 0
+
+    def forward(self, x, train=True):
+        acts, masks = [x], []
+        n_layers = len(self.params) // 2
+        for i in range(n_layers):
+            W, b = self.params[2 * i], self.params[2 * i + 1]
+            x = x @ W.T + b
+            if i < n_layers - 1:
+                x = np.maximum(x, 0)
+                if train and self.dropout:
+                    keep = (self.rng.random(x.shape, dtype=np.float32) >= self.dropout) / np.float32(1 - self.dropout)
+                    x = x * keep
+                    masks.append(keep)
+                acts.append(x)
+        return x, acts, masks
+
+    def step(self, x, y, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        logits, acts, masks = self.forward(x)
+        shifted = logits - logits.max(1, keepdims=True)
+        p = np.exp(shifted)
+        p /= p.sum(1, keepdims=True)
+        n = len(y)
+        loss = -np.log(p[np.arange(n), y]).mean()
+        g = p
+        g[np.arange(n), y] -= 1
+        g /= n
+        grads = [None] * len(self.params)
+        for i in reversed(range(len(self.params) // 2)):
+            W = self.params[2 * i]
+            grads[2 * i] = g.T @ acts[i]
+            grads[2 * i + 1] = g.sum(0)
+            if i:
+                g = g @ W
+                if masks:
+                    g *= masks[i - 1]
+                g *= acts[i] > 0
+        self.t += 1
+        bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
+        for p_, g_, m, v in zip(self.params, grads, self.m, self.v):
+            m *= b1
+            m += (1 - b1) * g_
+            v *= b2
+            v += (1 - b2) * g_ * g_
+            p_ -= (lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + eps)
+        return float(loss)
+
+    def train_epoch(self, X, Y, order, batch_size):
+        return [self.step(X[order[i : i + batch_size]], Y[order[i : i + batch_size]]) for i in range(0, len(order), batch_size)]
+
+    def accuracy(self, X, Y):
+        return float((self.forward(X, train=False)[0].argmax(1) == Y).mean())
+
+
+# ---------------------------------------------------------------- the measurement
+def run(name, data, runs):
+    import torch
+
+    import npgrad
+
+    sizes, dropout, batch_size, normalise = MODELS[name]
+    (X, Y), (Xt, Yt) = data
+    if normalise:
+        X, Xt = (X - 0.1307) / 0.3081, (Xt - 0.1307) / 0.3081
+        X, Xt = X.astype(np.float32), Xt.astype(np.float32)
+    weights = initial_weights(sizes)
+    order = np.random.default_rng(1).permutation(len(X))
+
+    def lib_runner(lib):
+        def go():
+            model = make_model(lib, sizes, dropout, weights)
+            t = time.perf_counter()
+            losses = train_epoch(lib, model, X, Y, order, batch_size)
+            return time.perf_counter() - t, accuracy(lib, model, Xt, Yt), losses
+
+        return go
+
+    def numpy_runner():
+        net = NumpyMLP(weights, dropout)
+        t = time.perf_counter()
+        losses = net.train_epoch(X, Y, order, batch_size)
+        return time.perf_counter() - t, net.accuracy(Xt, Yt), losses
+
+    runners = {"torch": lib_runner(torch), "npgrad": lib_runner(npgrad), "numpy": numpy_runner}
+    times = {k: [] for k in runners}
+    results = {}
+    for _ in range(runs):  # alternate, so a slow moment of the machine hits all three alike
+        for k, go in runners.items():
+            secs, acc, losses = go()
+            times[k].append(secs)
+            results[k] = (acc, losses)
+    ratios_t = [n / t for n, t in zip(times["npgrad"], times["torch"])]
+    ratios_np = [n / h for n, h in zip(times["npgrad"], times["numpy"])]
+    med = {k: statistics.median(v) for k, v in times.items()}
+    drift = max(abs(a - b) for a, b in zip(results["npgrad"][1], results["torch"][1]))
+    print(
+        f"{name:12s} batch {batch_size:4d} | torch {med['torch']:6.2f}s acc {results['torch'][0]:.4f} | "
+        f"npgrad {med['npgrad']:6.2f}s acc {results['npgrad'][0]:.4f} | numpy {med['numpy']:6.2f}s "
+        f"acc {results['numpy'][0]:.4f} | npgrad/torch {statistics.median(ratios_t):.2f} | "
+        f"npgrad/numpy {statistics.median(ratios_np):.2f} | max |loss diff| vs torch {drift:.1e}"
+    )
+    return statistics.median(ratios_t), statistics.median(ratios_np)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    args = parser.parse_args()
+    data = load_mnist()
+    print(f"one MNIST epoch, Adam lr 1e-3, median of {args.runs} alternating runs")
+    for name in args.models:
+        run(name, data, args.runs)
+
+
+if __name__ == "__main__":
+    main()
