@@ -71,7 +71,7 @@ def test_eval_recomputes_the_accuracy(trained):
     x, y = mnist_arrays(DATA, train=False, flatten=False)
     with npgrad.no_grad():
         pred = model(npgrad.tensor(((x - mean) / std)[:, None].astype(np.float32))).argmax(1).numpy()
-    assert acc == pytest.approx(float((pred == y).mean()), abs=1e-4)
+    assert acc == pytest.approx(float((pred == y).mean()), abs=3e-4)  # rounding may flip a tie
     assert "per digit: 0: " in result.stdout
 
 
@@ -92,6 +92,19 @@ def test_predict_reads_digits_of_any_size_and_colour(trained, tmp_path):
     probs = [float(item.split(": ")[1]) for item in lines[1].split("  ") if item.strip()]
     assert len(probs) == 10 and sum(probs) == pytest.approx(1.0, abs=1e-3)
     assert max(probs) == probs[y[0]]
+
+
+def test_train_with_sgd_and_with_the_cnn(tmp_path):
+    for extra in (["--optimizer", "sgd"], ["--model", "cnn"]):
+        out = tmp_path / extra[-1]
+        result = npgrad_cmd("train", *extra, "--epochs", "1", "--subset", "256", "--data-dir",
+                            DATA, "--out", out)
+        assert result.returncode == 0, result.stderr
+        run = json.load(open(out / "run.json"))
+        assert run["settings"][extra[0][2:]] == extra[1]
+        assert "accuracy: " in result.stdout
+    assert json.load(open(tmp_path / "sgd" / "run.json"))["settings"]["lr"] == 0.1
+    assert npgrad.load(tmp_path / "cnn" / "model.safetensors")["model"] == "cnn"
 
 
 def test_to_mnist_inverts_and_centres():
