@@ -97,7 +97,7 @@ def test_predict_reads_digits_of_any_size_and_colour(trained, tmp_path):
 def test_train_with_sgd_and_with_the_cnn(tmp_path):
     for extra in (["--optimizer", "sgd"], ["--model", "cnn"]):
         out = tmp_path / extra[-1]
-        result = npgrad_cmd("train", *extra, "--epochs", "1", "--subset", "256", "--data-dir",
+        result = npgrad_cmd("train", *extra, "--epochs", "1", "--subset", "64", "--data-dir",
                             DATA, "--out", out)
         assert result.returncode == 0, result.stderr
         run = json.load(open(out / "run.json"))

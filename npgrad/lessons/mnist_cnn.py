@@ -35,7 +35,7 @@ def run(out_dir=None, quick=False, data_dir=None, seed=0, epochs=None):
     train_data = mnist(data_dir, train=True, transform=transform)
     test_data = mnist(data_dir, train=False, transform=transform)
     if quick:  # a slice of the data: the lesson's code path in seconds
-        train_data, test_data = Subset(train_data, range(2000)), Subset(test_data, range(1000))
+        train_data, test_data = Subset(train_data, range(1280)), Subset(test_data, range(500))
     train_loader = DataLoader(train_data, batch_size=64, shuffle=True)
     test_loader = DataLoader(test_data, batch_size=1000)
 
