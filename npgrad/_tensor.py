@@ -262,16 +262,7 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to('cpu')``, ``to(other_tensor)``, ``to(device, dtype)``."""
-        dtype = kwargs.get("dtype")
-        for a in list(args) + [kwargs.get("device")]:
-            if a is None or isinstance(a, bool):
-                continue
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, device)):
-                device(a)  # raises for anything but the CPU
-            else:
-                dtype = a
+        dtype = _to_dtype(args, kwargs)
         if dtype is None:
             return self
         return self.type(dtype)
@@ -854,6 +845,22 @@ _TYPE_NAMES = {
     "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
     "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
 }
+
+
+def _to_dtype(args, kwargs):
+    """The dtype asked for by ``.to(...)``'s arguments (None: keep it). A device argument
+    is checked: anything but the CPU raises a clear error (an int means a CUDA index)."""
+    dtype = kwargs.get("dtype")
+    for a in list(args) + [kwargs.get("device")]:
+        if a is None or isinstance(a, builtins.bool):
+            continue
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, device, builtins.int)):
+            device(a if not isinstance(a, builtins.int) else f"cuda:{a}")
+        else:
+            dtype = a
+    return dtype
 
 
 def _array(x):

@@ -456,18 +456,9 @@ class Module:
 
     def to(self, *args, **kwargs):
         """``to('cpu')``, ``to(dtype)``, ``to(tensor)``, ``to(device, dtype)``: in place."""
-        from .._tensor import device as Device
+        from .._tensor import _to_dtype
 
-        dtype = kwargs.get("dtype")
-        for a in list(args) + [kwargs.get("device")]:
-            if a is None or isinstance(a, bool):
-                continue
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, Device, int)):
-                Device(a if not isinstance(a, int) else f"cuda:{a}")  # raises unless CPU
-            else:
-                dtype = a
+        dtype = _to_dtype(args, kwargs)
         if dtype is not None:
             self._cast_floats(dtype)
         return self

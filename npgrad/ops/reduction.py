@@ -24,6 +24,11 @@ def _axes(dim, ndim, op):
     return axes if ndim else None  # a 0-d tensor accepts dim 0 or -1: reduce "everything"
 
 
+def _drop_axes(out, axes):
+    """A result computed with keepdims=True, with the reduced axes removed."""
+    return out.reshape(()) if axes is None else out.squeeze(axes)
+
+
 def _unreduce(grad, axes, keepdim, shape):
     """The gradient of a reduction, shaped to broadcast against the input."""
     if axes is None:
@@ -87,9 +92,7 @@ class Extreme(Function):
         out = (xp.amax if largest else xp.amin)(x, axis=axes, keepdims=True)
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         self.saved = (x, out)
-        if not keepdim:
-            out = out.reshape(()) if axes is None else out.squeeze(axes)
-        return out
+        return out if keepdim else _drop_axes(out, axes)
 
     def backward(self, grad):
         x, out = self.saved
@@ -155,9 +158,7 @@ class Norm2(Function):
         out = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=True))
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         self.saved = (x, out)
-        if not keepdim:
-            out = out.reshape(()) if axes is None else out.squeeze(axes)
-        return out
+        return out if keepdim else _drop_axes(out, axes)
 
     def backward(self, grad):
         x, out = self.saved
@@ -175,9 +176,7 @@ class LogSumExp(Function):
             out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         self.saved = (x, out)
-        if not keepdim:
-            out = out.reshape(()) if axes is None else out.squeeze(axes)
-        return out
+        return out if keepdim else _drop_axes(out, axes)
 
     def backward(self, grad):  # d/dx_i logsumexp = softmax(x)_i
         x, out = self.saved

@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from ...ops import conv as conv_ops
 from .. import init
 from ..module import Module
+from .dropout import Dropout
 from ..parameter import Parameter
 
 
@@ -89,19 +90,9 @@ class Conv2d(Module):
         return text
 
 
-class Dropout2d(Module):
+class Dropout2d(Dropout):
     """Zeroes whole channels (feature maps) with probability ``p`` while training and scales
     the kept ones by 1 / (1 - p); the identity in ``eval()`` mode."""
 
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-        self.inplace = inplace
-
     def forward(self, input):
         return conv_ops.dropout2d(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
