@@ -4,7 +4,7 @@
 
 runs code written for PyTorch's tensors, autograd, nn, optim and data loading.
 """
-from . import _dtype, autograd, cuda, random
+from . import _dtype, _threads, autograd, cuda, random
 from ._creation import (
     arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
     linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint,
@@ -38,9 +38,12 @@ from .ops.unary import (
     abs, ceil, clamp, clip, cos, exp, floor, log, log1p, relu, round, rsqrt, sigmoid, sign,
     sin, sqrt, tanh, trunc,
 )
+from ._threads import get_num_threads, set_num_threads
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 
 __version__ = "0.1.0"
+
+_threads.default_to_one_thread()  # small matrices: one BLAS thread is faster (see _threads.py)
 
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
 absolute = abs
@@ -100,14 +103,6 @@ def set_default_dtype(d):
         raise NotImplementedError("npgrad's default dtype is float32; pass dtype= explicitly instead")
 
 
-def set_num_threads(n):
-    """Accepted for compatibility; NumPy's BLAS decides its own threads."""
-
-
-def get_num_threads():
-    import os
-
-    return os.cpu_count() or 1
 
 
 # Subpackages load on first use (PEP 562), so `import npgrad` stays fast and
