@@ -3,6 +3,7 @@ the same network written by hand in NumPy (a plain NCHW im2col CNN).
 
     python bench/bench_cnn.py                       # both CNNs, 200 batches, median of 3 runs
     python bench/bench_cnn.py --batches 0 --runs 1  # one full epoch (938 batches) each
+    python bench/bench_cnn.py --threads 1           # one thread each (a fair race on a busy box)
 
 Two networks (issue 7), batch 64, Adam lr 1e-3, cross-entropy:
   small    conv 1->8 3x3, ReLU, maxpool 2, conv 8->16 3x3, ReLU, maxpool 2, linear 400->10
@@ -21,8 +22,12 @@ import statistics
 import sys
 import time
 
-import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+if "--threads" in sys.argv:  # must reach OpenBLAS (and torch's OpenMP) before they load
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _n
+
+import numpy as np  # noqa: E402
+from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -236,7 +241,7 @@ def run(name, X, Y, n_batches, runs):
           f"{med['torch'] * scale:.0f}s npgrad {med['npgrad'] * scale:.0f}s numpy "
           f"{med['numpy'] * scale:.0f}s | mean loss of last 20 batches: torch {tail('torch'):.3f} "
           f"npgrad {tail('npgrad'):.3f} numpy {tail('numpy'):.3f}")
-    print(f"         all runs (s): " + "; ".join(
+    print("         all runs (s): " + "; ".join(
         f"{k} " + " ".join(f"{t:.2f}" for t in v) for k, v in times.items()))
     return r_torch, r_numpy
 
@@ -248,10 +253,18 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--models", nargs="*", default=["small", "example"],
                         choices=["small", "example"])
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for torch and OpenBLAS (default: theirs, i.e. all cores)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     X, Y = load_mnist()
+    threads = args.threads or f"default ({os.cpu_count()} CPUs)"
     print(f"MNIST CNN training, batch {BATCH}, Adam lr 1e-3, median of {args.runs} alternating "
-          f"runs (torch, npgrad, hand-written numpy), {os.cpu_count()} CPUs")
+          f"runs (torch, npgrad, hand-written numpy), threads: {threads}, load average "
+          f"{os.getloadavg()[0]:.1f}")
     for name in args.models:
         run(name, X, Y, args.batches, args.runs)
 

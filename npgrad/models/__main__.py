@@ -6,6 +6,7 @@ from .cnn import train_mnist_cnn
 
 parser = argparse.ArgumentParser(prog="python -m npgrad.models", description=__doc__)
 parser.add_argument("--epochs", type=int, default=3)
-parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (torchvision layout)")
+parser.add_argument("--data-dir", default=None,
+                    help="folder holding MNIST/raw (torchvision layout)")
 args = parser.parse_args()
 train_mnist_cnn(args.epochs, data_dir=args.data_dir)

@@ -185,8 +185,8 @@ class Conv2d(Function):
         gout = xp.ascontiguousarray(nhwc(grad)).reshape(n, ho * wo, g, og)
         need_x, need_w, need_b = self.needs[0], self.needs[1], self.needs[2]
         gx = gw = gb = None
-        if need_b:  # bias: the sum over every output pixel
-            gb = gout.reshape(-1, o).sum(axis=0)
+        if need_b:  # bias: the sum over every output pixel (added up chunk by chunk below)
+            gb = xp.zeros((g, og), grad.dtype)
         if need_w:
             gw = xp.zeros((g, kh * kw * cg, og), weight.dtype)
         if need_x:
@@ -198,6 +198,8 @@ class Conv2d(Function):
         # gradient is in cache it serves both the weight and the input gradient
         for a, b, cols in self._im2col_chunks(xpad, kh, kw, ho, wo, build=need_w):
             gchunk = _by_group(gout[a:b])  # (G, rows, Og)
+            if need_b:
+                gb += gchunk.sum(axis=1)
             if need_w:  # weight: cols^T @ grad
                 gw += xp.matmul(cols.transpose(0, 2, 1), gchunk)
             if need_x:  # input: tap (i, j) sends grad @ W[:, :, i, j] back onto the window
@@ -208,6 +210,8 @@ class Conv2d(Function):
                         rows, cols_ = tap_slices(i, j, stride, dilation, (ho, wo))
                         gpad[a:b, rows, cols_] += part
 
+        if need_b:
+            gb = gb.reshape(o)
         if need_w:  # (G, kh*kw*Cg, Og) -> (O, Cg, kh, kw)
             gw = gw.reshape(g, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(o, cg, kh, kw)
         if need_x:
