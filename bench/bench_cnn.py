@@ -73,9 +73,10 @@ def train(lib, model, X, Y, order):
 
 # ---------------------------------------------------------------- the same, by hand in NumPy
 class NumpyCNN:
-    """The two CNNs written out in NumPy the textbook way: NCHW arrays, im2col by
-    ``sliding_window_view`` + one copy, one matmul per conv, col2im by a loop over the kernel
-    offsets, 2x2 max pool by a reshape, inverted dropout, softmax cross-entropy, Adam."""
+    """The two CNNs written out in NumPy the textbook way (CS231n's im2col layout): NCHW
+    arrays; im2col as a ``(C*kh*kw, N*Ho*Wo)`` matrix copied from a ``sliding_window_view``;
+    one matmul per conv; col2im by a loop over the kernel offsets; 2x2 max pool as the
+    maximum of four strided slices, backward by masks; inverted dropout; softmax cross-entropy; Adam."""
 
     def __init__(self, name, state, seed=0):
         self.layers = {
@@ -95,40 +96,39 @@ class NumpyCNN:
         n, _, h, wd = x.shape
         ho, wo = h - kh + 1, wd - kw + 1
         win = sliding_window_view(x, (kh, kw), axis=(2, 3))  # (N, C, Ho, Wo, kh, kw)
-        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)  # copies
-        out = cols @ w.reshape(o, -1).T + b
-        return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), (cols, x.shape)
+        cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(c * kh * kw, -1)
+        out = w.reshape(o, -1) @ cols + b[:, None]  # (O, N*Ho*Wo)
+        return out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3), (cols, x.shape)
 
     def conv_backward(self, g, key, cache):
         cols, (n, c, h, wd) = cache
         w = self.params[key + ".weight"]
         o, _, kh, kw = w.shape
         ho, wo = h - kh + 1, wd - kw + 1
-        g2 = g.transpose(0, 2, 3, 1).reshape(-1, o)
-        grads = {key + ".weight": (g2.T @ cols).reshape(w.shape), key + ".bias": g2.sum(0)}
-        dcols = (g2 @ w.reshape(o, -1)).reshape(n, ho, wo, c, kh, kw)
+        g2 = g.transpose(1, 0, 2, 3).reshape(o, -1)  # (O, N*Ho*Wo)
+        grads = {key + ".weight": (g2 @ cols.T).reshape(w.shape), key + ".bias": g2.sum(1)}
+        dcols = (w.reshape(o, -1).T @ g2).reshape(c, kh, kw, n, ho, wo)
         dx = np.zeros((n, c, h, wd), np.float32)
         for i in range(kh):
             for j in range(kw):
-                dx[:, :, i : i + ho, j : j + wo] += dcols[..., i, j].transpose(0, 3, 1, 2)
+                dx[:, :, i : i + ho, j : j + wo] += dcols[:, i, j].transpose(1, 0, 2, 3)
         return dx, grads
 
     @staticmethod
     def pool_forward(x):
         n, c, h, w = x.shape
-        x6 = x[:, :, : h // 2 * 2, : w // 2 * 2].reshape(n, c, h // 2, 2, w // 2, 2)
-        win = x6.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
-        arg = win.argmax(-1)
-        return np.take_along_axis(win, arg[..., None], -1)[..., 0], (arg, x.shape)
+        x = x[:, :, : h // 2 * 2, : w // 2 * 2]
+        corners = [x[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+        out = np.maximum(np.maximum(corners[0], corners[1]), np.maximum(corners[2], corners[3]))
+        return out, (corners, out, (n, c, h, w))
 
     @staticmethod
     def pool_backward(g, cache):
-        arg, (n, c, h, w) = cache
-        onehot = (arg[..., None] == np.arange(4)) * g[..., None]  # (N, C, H/2, W/2, 4)
+        corners, out, (n, c, h, w) = cache
         dx = np.zeros((n, c, h, w), np.float32)
-        dx[:, :, : h // 2 * 2, : w // 2 * 2] = (
-            onehot.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5)
-            .reshape(n, c, h // 2 * 2, w // 2 * 2))
+        # ties (a window of ReLU zeros) all get the gradient; ReLU's backward zeroes it again
+        for (i, j), corner in zip([(0, 0), (0, 1), (1, 0), (1, 1)], corners):
+            dx[:, :, i : h // 2 * 2 : 2, j : w // 2 * 2 : 2] = g * (corner == out)
         return dx
 
     def step(self, x, y, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
