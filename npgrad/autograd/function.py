@@ -49,24 +49,24 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        # The hot path of every op, kept lean on purpose: one pass over the arguments, the
-        # result Tensor built inline. (``needs`` is filled in by the engine, at backward.)
+        # The hot path of every op, kept lean on purpose: the graph's edges are built only
+        # when recording, the result Tensor inline. (``needs`` is filled in at backward.)
         fn = cls()
         record = False
         arrays = []
-        inputs = []
-        parents = []  # taken now: a later in-place op may give the tensor a new grad_fn
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                inputs.append(a)
-                parents.append(a.grad_fn)
                 if a._requires_grad:
                     record = True
             else:
                 arrays.append(a)
-                inputs.append(None)
-                parents.append(None)
+        record = record and grad_mode._enabled
+        if record:
+            # the graph's edges: each input and its grad_fn as it is now (a later in-place
+            # op may give the tensor a new grad_fn; this node must keep pointing at the old)
+            fn.inputs = [a if isinstance(a, Tensor) else None for a in args]
+            fn.parents = [a.grad_fn if isinstance(a, Tensor) else None for a in args]
         try:
             out = fn.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -77,9 +77,7 @@ class Function:
         t._data = out
         t.grad = None
         t._hooks = None
-        if record and grad_mode._enabled:
-            fn.inputs = inputs
-            fn.parents = parents
+        if record:
             t._requires_grad = True
             t.grad_fn = fn
         else:
