@@ -70,7 +70,7 @@ class Conv2d(Module):
 
     def forward(self, input):
         return conv_ops.conv2d_checked(
-            repr(self), input, self.weight, self.bias, self.stride, self.padding,
+            self, input, self.weight, self.bias, self.stride, self.padding,
             self.dilation, self.groups, self.padding_mode,
         )
 

@@ -23,7 +23,7 @@ class MaxPool2d(Module):
 
     def forward(self, input):
         return pool_ops.max_pool2d_checked(
-            repr(self), input, self.kernel_size, self.stride, self.padding, self.dilation,
+            self, input, self.kernel_size, self.stride, self.padding, self.dilation,
             self.ceil_mode, self.return_indices,
         )
 
@@ -48,7 +48,7 @@ class AvgPool2d(Module):
 
     def forward(self, input):
         return pool_ops.avg_pool2d_checked(
-            repr(self), input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self, input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
             self.count_include_pad, self.divisor_override,
         )
 
@@ -65,7 +65,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input):
-        return pool_ops.adaptive_avg_pool2d_checked(repr(self), input, self.output_size)
+        return pool_ops.adaptive_avg_pool2d_checked(self, input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
