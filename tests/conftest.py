@@ -3,11 +3,19 @@
 PyTorch is the oracle: a test builds the same input for both libraries, runs the same code,
 and checks that npgrad's values, dtypes, shapes and gradients equal torch's.
 """
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 import npgrad
+
+#: ../shared beside the checkout (as CI lays it out), or $NPGRAD_SHARED
+SHARED = Path(os.environ.get("NPGRAD_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+#: the MNIST data root for tests (torchvision's layout: DATA/MNIST/raw/*.gz)
+DATA = os.environ.get("NPGRAD_TEST_DATA", str(SHARED / "data"))
 
 #: tolerances per dtype: float32 results may differ in the last bits (summation order)
 TOLERANCE = {

@@ -12,7 +12,7 @@ import pytest
 import npgrad
 from npgrad.train.data import mnist_arrays
 
-DATA = os.environ.get("NPGRAD_TEST_DATA", "/work/shared/data")
+from conftest import DATA
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

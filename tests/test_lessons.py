@@ -17,7 +17,7 @@ import torch
 import npgrad
 from npgrad import lessons
 
-DATA = os.environ.get("NPGRAD_TEST_DATA", "/work/shared/data")
+from conftest import DATA
 
 
 def quiet_run(name, capsys, **kw):

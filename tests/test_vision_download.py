@@ -18,7 +18,9 @@ import pytest
 from npgrad.vision import datasets
 from npgrad.vision.datasets import DownloadError, download_file
 
-RAW = "/work/shared/data/MNIST/raw"
+from conftest import DATA
+
+RAW = os.path.join(DATA, "MNIST", "raw")
 LABELS = "t10k-labels-idx1-ubyte.gz"
 LABELS_MD5 = dict(datasets.MNIST.resources)[LABELS]
 TIMEOUT = 10.0

@@ -11,6 +11,8 @@ from npgrad.vision.datasets import CorruptFileError, parse_idx, read_idx
 from npgrad.vision.datasets.files import clear_cache, load_idx
 from npgrad.vision.datasets.download import ChecksumError, md5_of
 
+from conftest import DATA
+
 CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D,
          np.float64: 0x0E}
 
@@ -37,7 +39,7 @@ def test_reads_every_type_plain_and_gzipped(tmp_path, dtype):
 
 
 def test_real_mnist_labels_header():
-    labels = read_idx("/work/shared/data/MNIST/raw/t10k-labels-idx1-ubyte.gz")
+    labels = read_idx(os.path.join(DATA, "MNIST", "raw", "t10k-labels-idx1-ubyte.gz"))
     assert labels.shape == (10000,) and labels.dtype == np.uint8
     assert np.bincount(labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 

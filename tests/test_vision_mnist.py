@@ -14,7 +14,7 @@ from npgrad.utils.data import Collated, DataLoader, Dataset
 from npgrad.vision import datasets, transforms
 from npgrad.vision.datasets import ChecksumError, DatasetNotFoundError
 
-ROOT = "/work/shared/data"
+from conftest import DATA as ROOT
 RAW = os.path.join(ROOT, "MNIST", "raw")
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

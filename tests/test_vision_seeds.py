@@ -11,8 +11,10 @@ import pytest
 
 import npgrad
 
-SHARED = "/work/shared/data"
-SEEDS = "/work/shared/seeds"
+from conftest import DATA as SHARED
+from conftest import SHARED as _SHARED_ROOT
+
+SEEDS = str(_SHARED_ROOT / "seeds")
 
 
 @pytest.fixture
