@@ -253,7 +253,13 @@ class Conv2d(Function):
         buf = xp.empty((chunks[0][1] - chunks[0][0], ho, wo, g, kh, kw, cg), xpad.dtype)
         for a, b in chunks:
             part = buf[: b - a]
-            xp.copyto(part, win[a:b])  # im2col: the one copy
+            if cg == 1:  # one channel per group (a first layer, depthwise): copy tap by tap,
+                for i in range(kh):  # so NumPy's inner loop runs along Wo, not over kw
+                    for j in range(kw):  # taps (1->8 on 28x28: 0.7 ms instead of 1.2 ms)
+                        rows, cols = tap_slices(i, j, stride, dilation, (ho, wo))
+                        part[:, :, :, :, i, j, 0] = xpad[a:b, rows, cols]
+            else:
+                xp.copyto(part, win[a:b])  # im2col: the one copy
             yield a, b, part.reshape(-1, g, kh * kw * cg).transpose(1, 0, 2)
 
 
