@@ -80,8 +80,12 @@ class MaxPool2d(Function):
         (arg,) = self.saved
         (n, c, h, w), pads, kernel, stride, dilation, out_hw = self.geometry
         g = xp.ascontiguousarray(nhwc(grad))  # same layout as ``arg``: 4 fast passes, not 4 gathers
-        gpad = xp.zeros((n, h + pads[0] + pads[1], w + pads[2] + pads[3], c), grad.dtype)
         disjoint = _disjoint(kernel, stride, dilation)
+        shape = (n, h + pads[0] + pads[1], w + pads[2] + pads[3], c)
+        # windows that tile the whole input write every element below: no need to zero first
+        tiled = disjoint and stride == kernel and shape[1:3] == (out_hw[0] * kernel[0],
+                                                                 out_hw[1] * kernel[1])
+        gpad = xp.empty(shape, grad.dtype) if tiled else xp.zeros(shape, grad.dtype)
         for t, i, j in _taps(kernel):
             rows, cols = tap_slices(i, j, stride, dilation, out_hw)
             if disjoint:  # each input element is in one window: write, no read-modify-write
