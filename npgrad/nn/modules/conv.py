@@ -69,9 +69,14 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
+
+    def _conv_forward(self, input, weight, bias):
+        """The convolution with given weights (PyTorch's hook for weight-transforming
+        subclasses). The layer itself names errors; its repr is built only then."""
         return conv_ops.conv2d_checked(
-            self, input, self.weight, self.bias, self.stride, self.padding,
-            self.dilation, self.groups, self.padding_mode,
+            self, input, weight, bias, self.stride, self.padding, self.dilation, self.groups,
+            self.padding_mode,
         )
 
     def extra_repr(self):
