@@ -561,18 +561,27 @@ def cross_entropy(
     return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, op)
 
 
-def _cross_entropy_indices(input, t, weight, ignore_index, reduction, label_smoothing, op):
-    x = input._data
+def _target_weights(x, t, weight, ignore_index, op):
+    """For class-index targets ``t``: the number of classes, the flat targets, which of them
+    count (not ``ignore_index``), the targets with ignored ones replaced by 0 (safe to index
+    with), the class weights (or None), and each target's weight (0 where ignored). Raises
+    for a target out of range."""
     n_classes = x.shape[1] if x.ndim >= 2 else x.shape[0]
     error = _bad_targets(t, n_classes, ignore_index, op)
     if error is not None:
         raise error
-    logits = _classes_last(input, op)
     flat = t.reshape(-1)
     valid = flat != ignore_index
     safe = xp.where(valid, flat, 0)
     w = _class_weights(weight, n_classes, x.dtype, op)
     w_t = (w[safe] if w is not None else xp.ones(flat.shape, x.dtype)) * valid
+    return n_classes, flat, valid, safe, w, w_t
+
+
+def _cross_entropy_indices(input, t, weight, ignore_index, reduction, label_smoothing, op):
+    x = input._data
+    n_classes, flat, valid, safe, w, w_t = _target_weights(x, t, weight, ignore_index, op)
+    logits = _classes_last(input, op)
     rows = xp.arange(flat.shape[0])
     q = xp.zeros((flat.shape[0], n_classes), dtype=x.dtype)
     q[rows, safe] = (1 - label_smoothing) * w_t
@@ -619,16 +628,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: target must hold class indices (an integer tensor), got {target.dtype}")
     _check_index_target(x, t, op)
-    n_classes = x.shape[1] if x.ndim >= 2 else x.shape[0]
-    error = _bad_targets(t, n_classes, ignore_index, op)
-    if error is not None:
-        raise error
+    _, _, _, safe, _, w_t = _target_weights(x, t, weight, ignore_index, op)
     log_probs = _classes_last(input, op)
-    flat = t.reshape(-1)
-    valid = flat != ignore_index
-    safe = xp.where(valid, flat, 0)
-    w = _class_weights(weight, n_classes, x.dtype, op)
-    w_t = (w[safe] if w is not None else xp.ones(flat.shape, x.dtype)) * valid
     with xp.errstate(invalid="ignore", divide="ignore"):
         out = NllLoss.apply(log_probs, safe, w_t, reduction=reduction, denom=w_t.sum())
     return shape_ops.reshape(out, t.shape) if reduction == "none" else out
