@@ -324,6 +324,7 @@ COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "lesso
 def main(argv=None):
     """Entry point of the ``npgrad`` console script; returns the exit status."""
     from .train.data import DataNotFoundError
+    from .vision.datasets.download import DownloadError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -332,7 +333,7 @@ def main(argv=None):
         return USAGE_ERROR
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, DataNotFoundError) as exc:
+    except (UsageError, DataNotFoundError, DownloadError) as exc:
         print(f"npgrad {args.command}: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

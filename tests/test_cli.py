@@ -213,3 +213,25 @@ def test_console_script_is_installed():
     result = subprocess.run([exe, "lesson"], capture_output=True, text=True,
                             env=dict(os.environ, PYTHONPATH=REPO), timeout=60)
     assert result.returncode == 0 and "perceptron" in result.stdout
+
+
+def test_a_failed_download_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """--download with every mirror dead (a closed port on 127.0.0.1): exit 2, the mirrors
+    tried and how to place the files by hand, and no traceback."""
+    import socket
+
+    from npgrad import cli
+    from npgrad.vision import datasets
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/"
+    monkeypatch.setattr(datasets.MNIST, "mirrors", [dead])
+    monkeypatch.setenv("NPGRAD_DATA", str(tmp_path))
+    code = cli.main(["train", "--download", "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert dead in err and "by hand" in err
+    assert "Traceback" not in err
+    raw = tmp_path / "MNIST" / "raw"
+    assert not raw.exists() or not any(raw.iterdir())  # no partial file left behind
