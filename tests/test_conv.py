@@ -80,11 +80,16 @@ def test_conv2d_matches_torch(name):
         assert_same(ours.bias.grad, theirs.bias.grad, "bias grad", **TOL)
 
 
-def test_many_small_chunks_give_the_same_result(monkeypatch):
-    """Force im2col through many one-image chunks: the chunked loops must cover every image."""
-    monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 1)
-    test_conv2d_matches_torch("groups 2")
-    test_conv2d_matches_torch("kernel larger than stride")
+@pytest.mark.parametrize("workers", [1, 3])
+@pytest.mark.parametrize("chunk_bytes", [1, 1 << 30])
+def test_chunks_and_worker_threads_give_the_same_result(monkeypatch, workers, chunk_bytes):
+    """One-image chunks (big-layer path: cols rebuilt in backward) or one chunk per worker
+    (small-layer path: cols kept), on the calling thread alone or shared among threads:
+    every image must be covered once, and the gradients summed over the shares."""
+    monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(conv_ops, "worker_count", lambda: workers)
+    for name in ("groups 2", "kernel larger than stride", "bias=False", "depthwise"):
+        test_conv2d_matches_torch(name)
 
 
 def test_stacked_convs_read_channels_last_memory():

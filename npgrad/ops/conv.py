@@ -29,6 +29,9 @@ PyTorch MNIST example):
 Groups are handled by one batched matmul over the group axis (for ``groups=1`` the batch
 has one element and the transposes are free views).
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -135,20 +138,61 @@ def nchw(x):
     return x.transpose(0, 3, 1, 2)
 
 
-# --------------------------------------------------------------------------- conv2d
-# A chunk of im2col rows small enough to stay in cache while its matmul reads it (see trick 4).
+# --------------------------------------------------------------------------- chunks, threads
+# A chunk of im2col rows small enough to stay in cache while its matmul reads it (trick 4).
 _CHUNK_BYTES = 2 << 20
+_pool, _pool_pid = None, None
+
+
+def worker_count():
+    """Threads for the chunk loops (trick 5): every core (up to 4) while BLAS runs on one
+    thread, as ``import npgrad`` sets it; one when BLAS threads by itself (set_num_threads(n)
+    or the environment chose), so that the two never fight over the cores."""
+    from .. import _threads
+
+    if getattr(_threads, "_threads", None) != 1:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_split(work, chunks):
+    """``[work(share) for share in shares]``: the chunks dealt round-robin into one share per
+    worker thread (the calling thread takes the first). Results come back in share order,
+    so sums over them do not depend on thread timing."""
+    n_workers = min(worker_count(), len(chunks))
+    if n_workers == 1:
+        return [work(chunks)]
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():  # a forked child starts its own threads
+        _pool, _pool_pid = ThreadPoolExecutor(max_workers=3), os.getpid()
+    shares = [chunks[k::n_workers] for k in range(n_workers)]
+    futures = [_pool.submit(work, share) for share in shares[1:]]
+    return [work(shares[0])] + [f.result() for f in futures]
+
+
+_SPLIT_MIN_BYTES = 1 << 20
+
+
+def split_images(n, bytes_per_image):
+    """``range(n)`` images as one ``(start, stop)`` chunk per worker thread; one chunk below
+    ``_SPLIT_MIN_BYTES``, where handing work to a thread costs more than it saves."""
+    parts = worker_count() if n * bytes_per_image >= _SPLIT_MIN_BYTES else 1
+    step = -(-n // max(1, min(n, parts)))
+    return [(a, min(a + step, n)) for a in range(0, n, step)] or [(0, 0)]
 
 
 def batch_chunks(n, bytes_per_image):
-    """Split ``range(n)`` images into ``(start, stop)`` chunks of about ``_CHUNK_BYTES``
-    (one chunk when the whole batch is at most twice that: small layers pay per call)."""
-    if n * bytes_per_image <= 2 * _CHUNK_BYTES:
-        return [(0, n)]
-    step = max(1, _CHUNK_BYTES // max(1, bytes_per_image))
-    return [(a, min(a + step, n)) for a in range(0, n, step)]
+    """Split ``range(n)`` images into ``(start, stop)`` chunks of about ``_CHUNK_BYTES``;
+    a layer whose whole cols fit in two chunks is split evenly between the workers."""
+    total = n * bytes_per_image
+    if total <= 2 * _CHUNK_BYTES:
+        step = -(-n // min(n, worker_count())) if n else 1
+    else:
+        step = max(1, _CHUNK_BYTES // max(1, bytes_per_image))
+    return [(a, min(a + step, n)) for a in range(0, n, step)] or [(0, 0)]
 
 
+# --------------------------------------------------------------------------- conv2d
 class Conv2d(Function):
     """``out[n, o] = bias[o] + sum_{c,i,j} weight[o, c, i, j] * xpad[n, c, s*h + d*i, s*w + d*j]``
     (within each group).
@@ -167,6 +211,8 @@ class Conv2d(Function):
         ho = out_size(h, kh, stride[0], pads[0] + pads[1], dilation[0])
         wo = out_size(w, kw, stride[1], pads[2] + pads[3], dilation[1])
         self.geometry = (x.shape, pads, padding_mode, stride, dilation, g, (ho, wo))
+        self.kernel_hw = (kh, kw)
+        chunks, kept = self._plan(xpad)
 
         # weight (O, Cg, kh, kw) -> per group a (kh*kw*Cg, Og) matrix, rows in cols' order
         wmat = weight.reshape(g, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, -1, og)
@@ -174,85 +220,104 @@ class Conv2d(Function):
         # of Wo*O numbers instead of O keeps NumPy's inner loop long (0.45 -> 0.1 ms, O = 8)
         bias_row = None if bias is None else xp.tile(bias, wo)
         out = xp.empty((n, ho * wo, g, og), x.dtype)
-        for a, b, cols in self._im2col_chunks(xpad, kh, kw, ho, wo):
-            # (G, rows, Kg) @ (G, Kg, Og) -> (G, rows, Og), written straight into ``out``
-            xp.matmul(cols, wmat, out=out[a:b].reshape(-1, g, og).transpose(1, 0, 2))
-            if bias_row is not None:  # while the chunk is still in cache
-                out[a:b].reshape(-1, wo * o)[...] += bias_row
-        # a layer small enough for one chunk keeps its cols: backward need not rebuild them
-        self.saved = (xpad, weight, cols if a == 0 and b == n else None)
+
+        def work(share):
+            for a, b, cols in self._im2col(xpad, share, kept):
+                # (G, rows, Kg) @ (G, Kg, Og) -> (G, rows, Og), written straight into ``out``
+                xp.matmul(cols, wmat, out=out[a:b].reshape(-1, g, og).transpose(1, 0, 2))
+                if bias_row is not None:  # while the chunk is still in cache
+                    out[a:b].reshape(-1, wo * o)[...] += bias_row
+
+        run_split(work, chunks)
+        self.saved = (xpad, weight, kept)
         return nchw(out.reshape(n, ho, wo, o))  # NCHW shape, channels-last memory (trick 1)
 
     def backward(self, grad):
-        xpad, weight, kept_cols = self.saved
+        xpad, weight, kept = self.saved
         (n, c, h, w), pads, padding_mode, stride, dilation, g, (ho, wo) = self.geometry
         o, cg, kh, kw = weight.shape
         og = o // g
+        need_x, need_w, need_b = self.needs[0], self.needs[1], self.needs[2]
         # the incoming gradient as (N, Ho*Wo, G, Og): free when it is channels-last already
         gout = xp.ascontiguousarray(nhwc(grad)).reshape(n, ho * wo, g, og)
-        need_x, need_w, need_b = self.needs[0], self.needs[1], self.needs[2]
-        gx = gw = gb = None
-        if need_b:  # bias: the sum over every output pixel, chunk by chunk below, as
-            gb = xp.zeros((g, og), grad.dtype)  # ones @ grad: BLAS, 15x faster than .sum(0)
-            ones = None
-        if need_w:
-            gw = xp.zeros((g, kh * kw * cg, og), weight.dtype)
         if need_x:
             gpad = xp.zeros(xpad.shape, grad.dtype)
             # tap (i, j) of the weight as a (G, Og, Cg) matrix, contiguous
             taps = xp.ascontiguousarray(weight.reshape(g, og, cg, kh, kw).transpose(3, 4, 0, 1, 2))
 
-        # one pass over the same cache-sized chunks as forward: while a chunk of the
-        # gradient is in cache it serves both the weight and the input gradient
-        for a, b, cols in self._im2col_chunks(xpad, kh, kw, ho, wo, need_w, kept_cols):
-            gchunk = _by_group(gout[a:b])  # (G, rows, Og)
-            if need_b:
-                if ones is None:  # the first chunk is the largest
-                    ones = xp.ones(gchunk.shape[1], grad.dtype)
-                gb += xp.matmul(ones[: gchunk.shape[1]], gchunk)
-            if need_w:  # weight: cols^T @ grad
-                gw += xp.matmul(cols.transpose(0, 2, 1), gchunk)
-            if need_x:  # input: tap (i, j) sends grad @ W[:, :, i, j] back onto the window
-                for i in range(kh):  # it read (trick 3)
-                    for j in range(kw):
-                        part = xp.matmul(gchunk, taps[i, j])  # (G, rows, Cg)
-                        part = part.transpose(1, 0, 2).reshape(b - a, ho, wo, c)
-                        rows, cols_ = tap_slices(i, j, stride, dilation, (ho, wo))
-                        gpad[a:b, rows, cols_] += part
+        def work(share):
+            """One thread's share of the chunks: its part of the weight and bias gradients
+            (returned), and the input gradient of its images (written into ``gpad``). While a
+            chunk of the gradient is in cache it serves all three."""
+            gw = xp.zeros((g, kh * kw * cg, og), weight.dtype) if need_w else None
+            gb = xp.zeros((g, og), grad.dtype) if need_b else None
+            ones = None
+            if not need_w:
+                chunks = ((a, b, None) for a, b in share)
+            elif kept is not None:  # a small layer: forward left all its cols here
+                chunks = ((a, b, _as_cols(kept[a:b])) for a, b in share)
+            else:  # a big layer: rebuild each chunk's cols, in cache
+                chunks = self._im2col(xpad, share)
+            for a, b, cols in chunks:
+                gchunk = _by_group(gout[a:b])  # (G, rows, Og)
+                if need_b:  # bias: the sum over the output pixels, as ones @ grad: a BLAS
+                    if ones is None:  # call, 15x faster than grad.sum(axis=0)
+                        ones = xp.ones(gchunk.shape[1], grad.dtype)  # (first chunk: largest)
+                    gb += xp.matmul(ones[: gchunk.shape[1]], gchunk)
+                if need_w:  # weight: cols^T @ grad
+                    gw += xp.matmul(cols.transpose(0, 2, 1), gchunk)
+                if need_x:  # input: tap (i, j) sends grad @ W[:, :, i, j] back onto the
+                    for i in range(kh):  # window it read (trick 3)
+                        for j in range(kw):
+                            part = xp.matmul(gchunk, taps[i, j])  # (G, rows, Cg)
+                            part = part.transpose(1, 0, 2).reshape(b - a, ho, wo, c)
+                            rows, cols_ = tap_slices(i, j, stride, dilation, (ho, wo))
+                            gpad[a:b, rows, cols_] += part
+            return gw, gb
 
+        parts = run_split(work, self._plan(xpad)[0])
+        gx = gw = gb = None
         if need_b:
-            gb = gb.reshape(o)
+            gb = sum(p[1] for p in parts).reshape(o)
         if need_w:  # (G, kh*kw*Cg, Og) -> (O, Cg, kh, kw)
+            gw = sum(p[0] for p in parts)
             gw = gw.reshape(g, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(o, cg, kh, kw)
         if need_x:
             gx = nchw(unpad_nhwc(gpad, pads, padding_mode, h, w))
         return gx, gw, gb
 
-    def _im2col_chunks(self, xpad, kh, kw, ho, wo, build=True, kept=None):
-        """Yield ``(start, stop, cols)`` per chunk of images; ``cols`` is ``(G, rows, kh*kw*Cg)``
-        (``None`` when ``build`` is false: the caller only wants the chunk boundaries;
-        ``kept``: the cols of a one-chunk layer, kept from forward).
-
-        Trick 4: the patches are copied a few images at a time into one reused buffer and
-        consumed by the matmul while still in cache. One 42 MB cols matrix for the whole
-        batch costs fresh pages (page faults) and a trip through main memory: the chunked
-        forward of the 32->64 layer takes 12 ms instead of 25 ms. Backward rebuilds the same
-        chunks instead of keeping cols alive between the passes (an im2col copy costs less
-        than reading 42 MB back from memory).
-        """
-        (n, c, _, _), _, _, stride, dilation, g, _ = self.geometry
-        cg = c // g
+    def _plan(self, xpad):
+        """The chunks of images, and for a small layer (all its cols within two chunks) a
+        buffer for all of its cols, filled by forward and kept for backward."""
+        (n, c, _, _), _, _, _, _, g, (ho, wo) = self.geometry
+        kh, kw = self.kernel_hw
         per_image = ho * wo * kh * kw * c * xpad.itemsize
         chunks = batch_chunks(n, per_image)
-        if kept is not None or not build:
-            for a, b in chunks:
-                yield a, b, kept if build else None
-            return
+        small = n * per_image <= 2 * _CHUNK_BYTES
+        kept = xp.empty((n, ho, wo, g, kh, kw, c // g), xpad.dtype) if small else None
+        return chunks, kept
+
+    def _im2col(self, xpad, share, kept=None):
+        """Yield ``(start, stop, cols)`` for each chunk of ``share``; ``cols`` is
+        ``(G, rows, kh*kw*Cg)``, copied into ``kept`` when given, else into one reused buffer.
+
+        Trick 4: the patches are copied a few images at a time into a buffer and consumed
+        by the matmul while still in cache. One 42 MB cols matrix for the whole batch costs
+        fresh pages (page faults) and a trip through main memory: the chunked forward of the
+        32->64 layer takes 12 ms instead of 25 ms. For a big layer the buffer is one chunk,
+        reused, and backward rebuilds the chunks (an im2col copy costs less than reading
+        42 MB back from memory); a small layer fills ``kept`` once, in forward.
+        """
+        (n, c, _, _), _, _, stride, dilation, g, (ho, wo) = self.geometry
+        kh, kw = self.kernel_hw
+        cg = c // g
         win = windows(xpad, (kh, kw), stride, dilation, (ho, wo))  # (N, Ho, Wo, C, kh, kw)
         win = win.reshape(n, ho, wo, g, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
-        buf = xp.empty((chunks[0][1] - chunks[0][0], ho, wo, g, kh, kw, cg), xpad.dtype)
-        for a, b in chunks:
-            part = buf[: b - a]
+        if kept is None:
+            step = max(b - a for a, b in share)
+            buf = xp.empty((step, ho, wo, g, kh, kw, cg), xpad.dtype)
+        for a, b in share:
+            part = kept[a:b] if kept is not None else buf[: b - a]
             if cg == 1:  # one channel per group (a first layer, depthwise): copy tap by tap,
                 for i in range(kh):  # so NumPy's inner loop runs along Wo, not over kw
                     for j in range(kw):  # taps (1->8 on 28x28: 0.7 ms instead of 1.2 ms)
@@ -260,7 +325,13 @@ class Conv2d(Function):
                         part[:, :, :, :, i, j, 0] = xpad[a:b, rows, cols]
             else:
                 xp.copyto(part, win[a:b])  # im2col: the one copy
-            yield a, b, part.reshape(-1, g, kh * kw * cg).transpose(1, 0, 2)
+            yield a, b, _as_cols(part)
+
+
+def _as_cols(part):
+    """An im2col block ``(images, Ho, Wo, G, kh, kw, Cg)`` as ``(G, rows, kh*kw*Cg)`` (a view)."""
+    g = part.shape[3]
+    return part.reshape(-1, g, part[0, 0, 0, 0].size).transpose(1, 0, 2)
 
 
 def _by_group(gchunk):

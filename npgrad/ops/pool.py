@@ -16,7 +16,8 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .conv import (
-    check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair, tap_slices,
+    check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair, run_split,
+    split_images, tap_slices,
 )
 
 
@@ -48,30 +49,27 @@ def pool_geometry(h, w, kernel, stride, padding, dilation, ceil_mode):
 # --------------------------------------------------------------------------- max
 class MaxPool2d(Function):
     """``out[n, c, h, w]`` = the largest input in the window; the gradient goes to that one
-    element (the first one, in row-major window order, when several tie, as in PyTorch)."""
+    element (the first one, in row-major window order, when several tie, as in PyTorch).
+
+    Images are independent, so forward and backward deal them out to the worker threads
+    of ``run_split`` (as the convolution does): the 2x2 pool of the PyTorch example net
+    then runs on both cores.
+    """
 
     def forward(self, x, kernel, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
         n, c, h, w = x.shape
         (ho, wo), pads = pool_geometry(h, w, kernel, stride, padding, dilation, ceil_mode)
         lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         xpad = pad_nhwc(nhwc(x), pads, fill=lowest)
-        # running max over the taps, and ``arg``: which tap holds it (uint8 for <= 255 taps)
-        arg = xp.zeros((n, ho, wo, c), xp.min_scalar_type(kernel[0] * kernel[1]))
-        out = None
-        for t, i, j in _taps(kernel):
-            rows, cols = tap_slices(i, j, stride, dilation, (ho, wo))
-            tap = xpad[:, rows, cols]
-            if out is None:
-                out = tap.copy()
-                continue
-            better = tap > out  # strictly: on a tie the earlier tap keeps it
-            # arg = where(better, t, arg), as arithmetic: a masked write with a random mask
-            # is branchy (a 2x2 pool forward of 64x64x24x24, one core: 22 ms with
-            # copyto(where=), 6 ms like this). arg < t, so t - arg never wraps around.
-            step = xp.subtract(t, arg, dtype=arg.dtype)
-            step *= better
-            arg += step
-            xp.maximum(out, tap, out=out)
+        out = xp.empty((n, ho, wo, c), x.dtype)
+        # ``arg``: which tap holds the maximum (uint8 for up to 255 taps)
+        arg = xp.empty((n, ho, wo, c), xp.min_scalar_type(kernel[0] * kernel[1]))
+
+        def work(share):
+            for a, b in share:
+                _max_over_taps(xpad[a:b], out[a:b], arg[a:b], kernel, stride, dilation)
+
+        run_split(work, split_images(n, out[0].nbytes))
         self.saved = (arg,)
         self.geometry = (x.shape, pads, kernel, stride, dilation, (ho, wo))
         return nchw(out)
@@ -86,13 +84,38 @@ class MaxPool2d(Function):
         tiled = disjoint and stride == kernel and shape[1:3] == (out_hw[0] * kernel[0],
                                                                  out_hw[1] * kernel[1])
         gpad = xp.empty(shape, grad.dtype) if tiled else xp.zeros(shape, grad.dtype)
-        for t, i, j in _taps(kernel):
-            rows, cols = tap_slices(i, j, stride, dilation, out_hw)
-            if disjoint:  # each input element is in one window: write, no read-modify-write
-                xp.multiply(arg == t, g, out=gpad[:, rows, cols])
-            else:
-                gpad[:, rows, cols] += xp.where(arg == t, g, 0)
+
+        def work(share):
+            for a, b in share:
+                for t, i, j in _taps(kernel):
+                    rows, cols = tap_slices(i, j, stride, dilation, out_hw)
+                    if disjoint:  # each input element is in one window: write, don't add
+                        xp.multiply(arg[a:b] == t, g[a:b], out=gpad[a:b, rows, cols])
+                    else:
+                        gpad[a:b, rows, cols] += xp.where(arg[a:b] == t, g[a:b], 0)
+
+        run_split(work, split_images(n, g[0].nbytes))
         return (nchw(gpad[:, pads[0] : pads[0] + h, pads[2] : pads[2] + w]),)
+
+
+def _max_over_taps(xpad, out, arg, kernel, stride, dilation):
+    """``out`` <- the maximum over each window's taps, ``arg`` <- the first tap holding it."""
+    out_hw = out.shape[1:3]
+    for t, i, j in _taps(kernel):
+        rows, cols = tap_slices(i, j, stride, dilation, out_hw)
+        tap = xpad[:, rows, cols]
+        if t == 0:
+            out[...] = tap
+            arg[...] = 0
+            continue
+        better = tap > out  # strictly: on a tie the earlier tap keeps it
+        # arg = where(better, t, arg), as arithmetic: a masked write with a random mask is
+        # branchy (a 2x2 pool forward of 64x64x24x24, one core: 22 ms with copyto(where=),
+        # 6 ms like this). arg < t, so t - arg never wraps around.
+        step = xp.subtract(t, arg, dtype=arg.dtype)
+        step *= better
+        arg += step
+        xp.maximum(out, tap, out=out)
 
 
 def max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
