@@ -23,13 +23,18 @@ PyTorch MNIST example):
    18 ms of matmul + 38 ms of folding. Computing each kernel offset's slice as its own small
    matmul (``grad @ W[:, :, i, j]``, contiguous) and adding it onto the shifted window of the
    padded input gradient takes 24 ms in all, and never materialises the big matrix.
-4. **Chunks that fit in cache** (see ``Conv2d._im2col_chunks``): 12 ms instead of 25 ms for
-   the forward.
+4. **Chunks that fit in cache** (see ``Conv2d._im2col``): 12 ms instead of 25 ms for the
+   forward (one core).
+5. **Chunks on every core.** ``import npgrad`` keeps BLAS on one thread (best for small
+   matrices, see ``npgrad/_threads.py``), so the chunks are dealt out to worker threads
+   instead (``run_split``); NumPy releases the GIL inside copyto, matmul and ufuncs, so they
+   run in parallel: on 2 cores the forward takes 14 ms instead of 27 ms.
 
 Groups are handled by one batched matmul over the group axis (for ``groups=1`` the batch
 has one element and the transposes are free views).
 """
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from .._backend import xp
@@ -155,19 +160,39 @@ def worker_count():
     return max(1, min(4, os.cpu_count() or 1))
 
 
+class _Dealer:
+    """The chunks, handed out one at a time to whichever thread asks next: a core that
+    another program slows down simply takes fewer chunks."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+        self._lock = threading.Lock()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        with self._lock:
+            return next(self._chunks)
+
+
 def run_split(work, chunks):
-    """``[work(share) for share in shares]``: the chunks dealt round-robin into one share per
-    worker thread (the calling thread takes the first). Results come back in share order,
-    so sums over them do not depend on thread timing."""
+    """Run ``work(dealer)`` on every worker thread at once (the calling thread is one of
+    them); each loops ``for start, stop in dealer``. Which thread gets which chunk depends on
+    timing, so ``work`` must keep its results per chunk (disjoint slices of an output, or a
+    dict keyed by the chunk, summed in chunk order afterwards): results then do not."""
     n_workers = min(worker_count(), len(chunks))
     if n_workers == 1:
-        return [work(chunks)]
+        work(iter(chunks))
+        return
     global _pool, _pool_pid
     if _pool is None or _pool_pid != os.getpid():  # a forked child starts its own threads
         _pool, _pool_pid = ThreadPoolExecutor(max_workers=3), os.getpid()
-    shares = [chunks[k::n_workers] for k in range(n_workers)]
-    futures = [_pool.submit(work, share) for share in shares[1:]]
-    return [work(shares[0])] + [f.result() for f in futures]
+    dealer = _Dealer(chunks)
+    futures = [_pool.submit(work, dealer) for _ in range(n_workers - 1)]
+    work(dealer)
+    for f in futures:
+        f.result()
 
 
 _SPLIT_MIN_BYTES = 1 << 20
@@ -212,7 +237,9 @@ class Conv2d(Function):
         wo = out_size(w, kw, stride[1], pads[2] + pads[3], dilation[1])
         self.geometry = (x.shape, pads, padding_mode, stride, dilation, g, (ho, wo))
         self.kernel_hw = (kh, kw)
-        chunks, kept = self._plan(xpad)
+        chunks, small = self._chunks(x.itemsize)
+        # a small layer copies all its cols into one buffer, kept for backward (trick 4)
+        kept = xp.empty((n, ho, wo, g, kh, kw, cg), x.dtype) if small else None
 
         # weight (O, Cg, kh, kw) -> per group a (kh*kw*Cg, Og) matrix, rows in cols' order
         wmat = weight.reshape(g, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, -1, og)
@@ -222,7 +249,7 @@ class Conv2d(Function):
         out = xp.empty((n, ho * wo, g, og), x.dtype)
 
         def work(share):
-            for a, b, cols in self._im2col(xpad, share, kept):
+            for a, b, cols in self._im2col(xpad, share, chunks[0], kept):
                 # (G, rows, Kg) @ (G, Kg, Og) -> (G, rows, Og), written straight into ``out``
                 xp.matmul(cols, wmat, out=out[a:b].reshape(-1, g, og).transpose(1, 0, 2))
                 if bias_row is not None:  # while the chunk is still in cache
@@ -245,27 +272,29 @@ class Conv2d(Function):
             # tap (i, j) of the weight as a (G, Og, Cg) matrix, contiguous
             taps = xp.ascontiguousarray(weight.reshape(g, og, cg, kh, kw).transpose(3, 4, 0, 1, 2))
 
+        chunks, _ = self._chunks(grad.itemsize)
+        partial = {}  # chunk start -> its (weight gradient, bias gradient)
+
         def work(share):
-            """One thread's share of the chunks: its part of the weight and bias gradients
-            (returned), and the input gradient of its images (written into ``gpad``). While a
-            chunk of the gradient is in cache it serves all three."""
-            gw = xp.zeros((g, kh * kw * cg, og), weight.dtype) if need_w else None
-            gb = xp.zeros((g, og), grad.dtype) if need_b else None
-            ones = None
+            """One thread's chunks: the weight and bias gradients of each (into ``partial``)
+            and the input gradient of its images (into ``gpad``). While a chunk of the
+            gradient is in cache it serves all three."""
+            ones = gw = gb = None
             if not need_w:
-                chunks = ((a, b, None) for a, b in share)
+                with_cols = ((a, b, None) for a, b in share)
             elif kept is not None:  # a small layer: forward left all its cols here
-                chunks = ((a, b, _as_cols(kept[a:b])) for a, b in share)
+                with_cols = ((a, b, _as_cols(kept[a:b])) for a, b in share)
             else:  # a big layer: rebuild each chunk's cols, in cache
-                chunks = self._im2col(xpad, share)
-            for a, b, cols in chunks:
+                with_cols = self._im2col(xpad, share, chunks[0])
+            for a, b, cols in with_cols:
                 gchunk = _by_group(gout[a:b])  # (G, rows, Og)
                 if need_b:  # bias: the sum over the output pixels, as ones @ grad: a BLAS
                     if ones is None:  # call, 15x faster than grad.sum(axis=0)
-                        ones = xp.ones(gchunk.shape[1], grad.dtype)  # (first chunk: largest)
-                    gb += xp.matmul(ones[: gchunk.shape[1]], gchunk)
+                        ones = xp.ones((chunks[0][1] - chunks[0][0]) * ho * wo, grad.dtype)
+                    gb = xp.matmul(ones[: gchunk.shape[1]], gchunk)
                 if need_w:  # weight: cols^T @ grad
-                    gw += xp.matmul(cols.transpose(0, 2, 1), gchunk)
+                    gw = xp.matmul(cols.transpose(0, 2, 1), gchunk)
+                partial[a] = (gw, gb)
                 if need_x:  # input: tap (i, j) sends grad @ W[:, :, i, j] back onto the
                     for i in range(kh):  # window it read (trick 3)
                         for j in range(kw):
@@ -273,9 +302,9 @@ class Conv2d(Function):
                             part = part.transpose(1, 0, 2).reshape(b - a, ho, wo, c)
                             rows, cols_ = tap_slices(i, j, stride, dilation, (ho, wo))
                             gpad[a:b, rows, cols_] += part
-            return gw, gb
 
-        parts = run_split(work, self._plan(xpad)[0])
+        run_split(work, chunks)
+        parts = [partial[a] for a, _ in chunks]  # summed in chunk order: deterministic
         gx = gw = gb = None
         if need_b:
             gb = sum(p[1] for p in parts).reshape(o)
@@ -286,20 +315,18 @@ class Conv2d(Function):
             gx = nchw(unpad_nhwc(gpad, pads, padding_mode, h, w))
         return gx, gw, gb
 
-    def _plan(self, xpad):
-        """The chunks of images, and for a small layer (all its cols within two chunks) a
-        buffer for all of its cols, filled by forward and kept for backward."""
-        (n, c, _, _), _, _, _, _, g, (ho, wo) = self.geometry
+    def _chunks(self, itemsize):
+        """The chunks of images, and whether the layer is small (all its cols within two
+        chunks' worth: forward then keeps them all for backward)."""
+        (n, c, _, _), _, _, _, _, _, (ho, wo) = self.geometry
         kh, kw = self.kernel_hw
-        per_image = ho * wo * kh * kw * c * xpad.itemsize
-        chunks = batch_chunks(n, per_image)
-        small = n * per_image <= 2 * _CHUNK_BYTES
-        kept = xp.empty((n, ho, wo, g, kh, kw, c // g), xpad.dtype) if small else None
-        return chunks, kept
+        per_image = ho * wo * kh * kw * c * itemsize
+        return batch_chunks(n, per_image), n * per_image <= 2 * _CHUNK_BYTES
 
-    def _im2col(self, xpad, share, kept=None):
+    def _im2col(self, xpad, share, largest, kept=None):
         """Yield ``(start, stop, cols)`` for each chunk of ``share``; ``cols`` is
-        ``(G, rows, kh*kw*Cg)``, copied into ``kept`` when given, else into one reused buffer.
+        ``(G, rows, kh*kw*Cg)``, copied into ``kept`` when given, else into one reused buffer
+        the size of the ``largest`` chunk.
 
         Trick 4: the patches are copied a few images at a time into a buffer and consumed
         by the matmul while still in cache. One 42 MB cols matrix for the whole batch costs
@@ -314,8 +341,7 @@ class Conv2d(Function):
         win = windows(xpad, (kh, kw), stride, dilation, (ho, wo))  # (N, Ho, Wo, C, kh, kw)
         win = win.reshape(n, ho, wo, g, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
         if kept is None:
-            step = max(b - a for a, b in share)
-            buf = xp.empty((step, ho, wo, g, kh, kw, cg), xpad.dtype)
+            buf = xp.empty((largest[1] - largest[0], ho, wo, g, kh, kw, cg), xpad.dtype)
         for a, b in share:
             part = kept[a:b] if kept is not None else buf[: b - a]
             if cg == 1:  # one channel per group (a first layer, depthwise): copy tap by tap,
