@@ -146,6 +146,7 @@ def nchw(x):
 # --------------------------------------------------------------------------- chunks, threads
 # A chunk of im2col rows small enough to stay in cache while its matmul reads it (trick 4).
 _CHUNK_BYTES = 2 << 20
+_CPUS = os.cpu_count() or 1
 _pool, _pool_pid = None, None
 
 
@@ -157,7 +158,7 @@ def worker_count():
 
     if getattr(_threads, "_threads", None) != 1:
         return 1
-    return max(1, min(4, os.cpu_count() or 1))
+    return min(4, _CPUS)
 
 
 class _Dealer:
@@ -279,7 +280,7 @@ class Conv2d(Function):
             """One thread's chunks: the weight and bias gradients of each (into ``partial``)
             and the input gradient of its images (into ``gpad``). While a chunk of the
             gradient is in cache it serves all three."""
-            ones = gw = gb = None
+            gw = gb = None
             if not need_w:
                 with_cols = ((a, b, None) for a, b in share)
             elif kept is not None:  # a small layer: forward left all its cols here
@@ -289,9 +290,8 @@ class Conv2d(Function):
             for a, b, cols in with_cols:
                 gchunk = _by_group(gout[a:b])  # (G, rows, Og)
                 if need_b:  # bias: the sum over the output pixels, as ones @ grad: a BLAS
-                    if ones is None:  # call, 15x faster than grad.sum(axis=0)
-                        ones = xp.ones((chunks[0][1] - chunks[0][0]) * ho * wo, grad.dtype)
-                    gb = xp.matmul(ones[: gchunk.shape[1]], gchunk)
+                    gb = xp.matmul(ones(gchunk.shape[1], grad.dtype), gchunk)  # call, 15x
+                    # faster than grad.sum(axis=0)
                 if need_w:  # weight: cols^T @ grad
                     gw = xp.matmul(cols.transpose(0, 2, 1), gchunk)
                 partial[a] = (gw, gb)
@@ -352,6 +352,19 @@ class Conv2d(Function):
             else:
                 xp.copyto(part, win[a:b])  # im2col: the one copy
             yield a, b, _as_cols(part)
+
+
+_ONES = {}
+
+
+def ones(n, dtype):
+    """``n`` ones, read-only and cached: ``ones(n) @ m`` sums the ``n`` rows of ``m`` in BLAS."""
+    vector = _ONES.get(dtype)
+    if vector is None or len(vector) < n:
+        vector = xp.ones(n, dtype)
+        vector.flags.writeable = False
+        _ONES[dtype] = vector
+    return vector[:n]
 
 
 def _as_cols(part):
