@@ -15,6 +15,10 @@ order. On a shared 2-core machine a full epoch of each, three times over, takes 
 by default each run trains on the first 200 batches of the epoch (12,800 images) and the
 seconds are also scaled to a full epoch (x 938/200). Runs alternate torch / npgrad / numpy,
 so a busy moment of the machine hits all three alike; ratios are taken within a run.
+
+Threads, by default: torch uses its own (one per core); npgrad keeps BLAS on one thread and
+deals conv / max-pool chunks out to one worker thread per core; the hand-written NumPy gets
+BLAS on every core. ``--threads 1`` runs all three on one core.
 """
 import argparse
 import os
@@ -197,7 +201,7 @@ class NumpyCNN:
 
 
 # ---------------------------------------------------------------- the measurement
-def run(name, X, Y, n_batches, runs):
+def run(name, X, Y, n_batches, runs, threads=None):
     import torch
 
     import npgrad
@@ -218,10 +222,23 @@ def run(name, X, Y, n_batches, runs):
         return go
 
     def numpy_runner():
-        net = NumpyCNN(name, state)
-        t = time.perf_counter()
-        losses = net.train(X, Y, order)
-        return time.perf_counter() - t, losses
+        # ``import npgrad`` put BLAS on one thread (npgrad then runs its own worker threads);
+        # the hand-written program gets NumPy's usual default back: BLAS on every core
+        blas = npgrad.get_num_threads()
+        if threads is None:
+            npgrad.set_num_threads(os.cpu_count() or 1)
+        try:
+            net = NumpyCNN(name, state)
+            t = time.perf_counter()
+            losses = net.train(X, Y, order)
+            return time.perf_counter() - t, losses
+        finally:
+            npgrad.set_num_threads(blas)
+
+    warm = order[: 3 * BATCH]  # first calls pay one-off costs (torch's kernel setup): untimed
+    for lib in (torch, npgrad):
+        train(lib, build(lib, name, state), X, Y, warm)
+    NumpyCNN(name, state).train(X, Y, warm)
 
     runners = {"torch": lib_runner(torch), "npgrad": lib_runner(npgrad), "numpy": numpy_runner}
     times = {k: [] for k in runners}
@@ -266,7 +283,7 @@ def main():
           f"runs (torch, npgrad, hand-written numpy), threads: {threads}, load average "
           f"{os.getloadavg()[0]:.1f}")
     for name in args.models:
-        run(name, X, Y, args.batches, args.runs)
+        run(name, X, Y, args.batches, args.runs, args.threads)
 
 
 if __name__ == "__main__":
