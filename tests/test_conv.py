@@ -13,6 +13,7 @@ import npgrad.nn as nn
 import npgrad.nn.functional as F
 from npgrad.autograd.gradcheck import gradcheck
 from npgrad.ops import conv as conv_ops
+from npgrad.ops import parallel
 
 TOL = dict(rtol=1e-4, atol=2e-5)  # float32 sums of up to a few hundred products
 
@@ -87,7 +88,7 @@ def test_chunks_and_worker_threads_give_the_same_result(monkeypatch, workers, ch
     (small-layer path: cols kept), on the calling thread alone or shared among threads:
     every image must be covered once, and the gradients summed over the shares."""
     monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", chunk_bytes)
-    monkeypatch.setattr(conv_ops, "worker_count", lambda: workers)
+    monkeypatch.setattr(parallel, "worker_count", lambda: workers)
     for name in ("groups 2", "kernel larger than stride", "bias=False", "depthwise"):
         test_conv2d_matches_torch(name)
 

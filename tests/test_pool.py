@@ -10,7 +10,7 @@ import npgrad
 import npgrad.nn as nn
 import npgrad.nn.functional as F
 from npgrad.autograd.gradcheck import gradcheck
-from npgrad.ops import conv as conv_ops
+from npgrad.ops import parallel
 
 TOL = dict(rtol=1e-5, atol=1e-6)
 
@@ -58,8 +58,8 @@ def test_max_pool_matches_torch(name):
 @pytest.mark.parametrize("name", ["2x2 (the usual)", "overlapping, stride 1", "ceil_mode"])
 def test_max_pool_split_among_worker_threads(monkeypatch, name):
     """Images dealt out to three threads: every image pooled once, forward and backward."""
-    monkeypatch.setattr(conv_ops, "_SPLIT_MIN_BYTES", 0)
-    monkeypatch.setattr(conv_ops, "worker_count", lambda: 3)
+    monkeypatch.setattr(parallel, "_SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
     shape, kw = MAX_CASES[name]
     compare(nn.MaxPool2d(**kw), torch.nn.MaxPool2d(**kw), rand(7, *shape[1:]), name)
 

@@ -27,184 +27,29 @@ PyTorch MNIST example):
    forward (one core).
 5. **Chunks on every core.** ``import npgrad`` keeps BLAS on one thread (best for small
    matrices, see ``npgrad/_threads.py``), so the chunks are dealt out to worker threads
-   instead (``run_split``); NumPy releases the GIL inside copyto, matmul and ufuncs, so they
-   run in parallel: on 2 cores the forward takes 14 ms instead of 27 ms.
+   instead (``npgrad/ops/parallel.py``): on 2 cores the forward takes 14 ms, not 27 ms.
+
+The window helpers shared with pooling live in ``npgrad/ops/spatial.py``.
 
 Groups are handled by one batched matmul over the group axis (for ``groups=1`` the batch
 has one element and the transposes are free views).
 """
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..random import get_rng
+from . import parallel
 from .activation import MaskMul, dropout_mask, maybe_inplace
+from .parallel import run_split
+from .spatial import (
+    shape_of, check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair,
+    tap_slices, unpad_nhwc, windows,
+)
 
 
-# --------------------------------------------------------------------------- helpers
-def pair(value, name="value"):
-    """``3 -> (3, 3)``; ``(3, 2) -> (3, 2)``; anything else is a clear error."""
-    if isinstance(value, (tuple, list)):
-        if len(value) == 1:
-            value = (value[0], value[0])
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return tuple(int(v) for v in value)
-    return (int(value), int(value))
-
-
-def out_size(size, kernel, stride, pad_total, dilation, ceil_mode=False):
-    """Number of window positions along one axis (PyTorch's formula, incl. ceil_mode)."""
-    span = size + pad_total - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
-    if not ceil_mode:
-        return span // stride + 1
-    n = -(-span // stride) + 1
-    # in ceil mode the last window must start inside the input or the left padding
-    if (n - 1) * stride >= size + pad_total // 2:
-        n -= 1
-    return n
-
-
-# np.pad's names for PyTorch's padding modes
-_NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-def pad_nhwc(x, pads, mode="zeros", fill=0.0):
-    """Pad a channels-last ``(N, H, W, C)`` array by ``pads = (top, bottom, left, right)``.
-
-    ``mode`` is 'zeros' (a constant ``fill``: 0 for convolution, -inf for max pooling),
-    'reflect', 'replicate' or 'circular'. Returns ``x`` itself when there is nothing to pad.
-    """
-    top, bottom, left, right = pads
-    if not (top or bottom or left or right):
-        return x
-    n, h, w, c = x.shape
-    if mode == "zeros":
-        shape = (n, h + top + bottom, w + left + right, c)
-        out = xp.zeros(shape, x.dtype) if fill == 0 else xp.full(shape, fill, x.dtype)
-        out[:, top : top + h, left : left + w] = x
-        return out
-    return xp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), mode=_NP_PAD_MODE[mode])
-
-
-def unpad_nhwc(grad, pads, mode, h, w):
-    """The backward of ``pad_nhwc``: the gradient of the unpadded input.
-
-    For zero padding it is the interior (a view). For the other modes every padded row or
-    column is a copy of some interior one, so its gradient is added back there. Padding a
-    vector of indices with the same mode tells which interior index each position copies.
-    """
-    top, bottom, left, right = pads
-    if mode == "zeros" or not (top or bottom or left or right):
-        return grad[:, top : top + h, left : left + w]
-    src_h = xp.pad(xp.arange(h), (top, bottom), mode=_NP_PAD_MODE[mode])
-    src_w = xp.pad(xp.arange(w), (left, right), mode=_NP_PAD_MODE[mode])
-    rows = xp.zeros((grad.shape[0], h, grad.shape[2], grad.shape[3]), grad.dtype)
-    xp.add.at(rows, (slice(None), src_h), grad)
-    out = xp.zeros((grad.shape[0], h, w, grad.shape[3]), grad.dtype)
-    xp.add.at(out, (slice(None), slice(None), src_w), rows)
-    return out
-
-
-def windows(x_padded, kernel, stride, dilation, out_hw):
-    """All kernel windows of a padded channels-last array, as a view ``(N, Ho, Wo, C, kh, kw)``.
-
-    ``sliding_window_view`` gives every window of the dilated kernel's extent at stride 1;
-    slicing with ``::stride`` picks the output positions and ``::dilation`` the taps. No data
-    is copied.
-    """
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    extent = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    view = xp.lib.stride_tricks.sliding_window_view(x_padded, extent, axis=(1, 2))
-    return view[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, :, ::dh, ::dw]
-
-
-def tap_slices(i, j, stride, dilation, out_hw):
-    """The region of the padded input that kernel tap ``(i, j)`` touches, over all outputs:
-    ``x_padded[:, rows, cols]`` lines up element by element with an ``(N, Ho, Wo, C)`` output."""
-    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
-    rows = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
-    cols = slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)
-    return rows, cols
-
-
-def nhwc(x):
-    """An NCHW-shaped array as an NHWC-shaped view (free; contiguous if memory is NHWC)."""
-    return x.transpose(0, 2, 3, 1)
-
-
-def nchw(x):
-    """The inverse view of ``nhwc``."""
-    return x.transpose(0, 3, 1, 2)
-
-
-# --------------------------------------------------------------------------- chunks, threads
+# --------------------------------------------------------------------------- chunks
 # A chunk of im2col rows small enough to stay in cache while its matmul reads it (trick 4).
 _CHUNK_BYTES = 2 << 20
-_CPUS = os.cpu_count() or 1
-_pool, _pool_pid = None, None
-
-
-def worker_count():
-    """Threads for the chunk loops (trick 5): every core (up to 4) while BLAS runs on one
-    thread, as ``import npgrad`` sets it; one when BLAS threads by itself (set_num_threads(n)
-    or the environment chose), so that the two never fight over the cores."""
-    from .. import _threads
-
-    if getattr(_threads, "_threads", None) != 1:
-        return 1
-    return min(4, _CPUS)
-
-
-class _Dealer:
-    """The chunks, handed out one at a time to whichever thread asks next: a core that
-    another program slows down simply takes fewer chunks."""
-
-    def __init__(self, chunks):
-        self._chunks = iter(chunks)
-        self._lock = threading.Lock()
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        with self._lock:
-            return next(self._chunks)
-
-
-def run_split(work, chunks):
-    """Run ``work(dealer)`` on every worker thread at once (the calling thread is one of
-    them); each loops ``for start, stop in dealer``. Which thread gets which chunk depends on
-    timing, so ``work`` must keep its results per chunk (disjoint slices of an output, or a
-    dict keyed by the chunk, summed in chunk order afterwards): results then do not."""
-    n_workers = min(worker_count(), len(chunks))
-    if n_workers == 1:
-        work(iter(chunks))
-        return
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid():  # a forked child starts its own threads
-        _pool, _pool_pid = ThreadPoolExecutor(max_workers=3), os.getpid()
-    dealer = _Dealer(chunks)
-    futures = [_pool.submit(work, dealer) for _ in range(n_workers - 1)]
-    work(dealer)
-    for f in futures:
-        f.result()
-
-
-_SPLIT_MIN_BYTES = 1 << 20
-
-
-def split_images(n, bytes_per_image):
-    """``range(n)`` images as one ``(start, stop)`` chunk per worker thread; one chunk below
-    ``_SPLIT_MIN_BYTES``, where handing work to a thread costs more than it saves."""
-    parts = worker_count() if n * bytes_per_image >= _SPLIT_MIN_BYTES else 1
-    step = -(-n // max(1, min(n, parts)))
-    return [(a, min(a + step, n)) for a in range(0, n, step)] or [(0, 0)]
 
 
 def batch_chunks(n, bytes_per_image):
@@ -212,7 +57,7 @@ def batch_chunks(n, bytes_per_image):
     a layer whose whole cols fit in two chunks is split evenly between the workers."""
     total = n * bytes_per_image
     if total <= 2 * _CHUNK_BYTES:
-        step = -(-n // min(n, worker_count())) if n else 1
+        step = -(-n // min(n, parallel.worker_count())) if n else 1
     else:
         step = max(1, _CHUNK_BYTES // max(1, bytes_per_image))
     return [(a, min(a + step, n)) for a in range(0, n, step)] or [(0, 0)]
@@ -409,27 +254,6 @@ def conv_pads(padding, kernel, stride, dilation, where="conv2d"):
     return (ph, ph, pw, pw)
 
 
-def _shape(t):
-    return tuple(t._data.shape)
-
-
-def check_spatial_input(where, input, what="conv2d"):
-    """A Tensor of rank 3 (C, H, W) or 4 (N, C, H, W) with a floating dtype."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{where}: expected an npgrad Tensor as input, got {type(input).__name__}")
-    if input._data.ndim not in (3, 4):
-        raise RuntimeError(f"{where}: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input to "
-                           f"{what}, got shape {_shape(input)}")
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"{where}: expected a floating point input, got {input.dtype}")
-
-
-def check_positive(where, **pairs):
-    for name, value in pairs.items():
-        if min(value) < 1:
-            raise ValueError(f"{where}: {name} must be positive, got {value}")
-
-
 def conv2d_checked(where, input, weight, bias=None, stride=1, padding=0, dilation=1,
                    groups=1, padding_mode="zeros"):
     """``conv2d`` with every user error reported in terms of ``where``: a name, or the layer
@@ -437,7 +261,7 @@ def conv2d_checked(where, input, weight, bias=None, stride=1, padding=0, dilatio
     check_spatial_input(where, input)
     if not isinstance(weight, Tensor) or weight._data.ndim != 4:
         raise RuntimeError(f"{where}: expected a 4-d weight (out, in/groups, kh, kw), got "
-                           f"{_shape(weight) if isinstance(weight, Tensor) else type(weight)}")
+                           f"{shape_of(weight) if isinstance(weight, Tensor) else type(weight)}")
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"{where}: padding_mode must be one of {list(PADDING_MODES)}, but got "
                          f"padding_mode={padding_mode!r}")
@@ -447,9 +271,9 @@ def conv2d_checked(where, input, weight, bias=None, stride=1, padding=0, dilatio
     pads = conv_pads(padding, (kh, kw), stride, dilation, where)
     if groups < 1 or o % groups:
         raise RuntimeError(f"{where}: groups={groups} must be positive and divide the "
-                           f"{o} output channels of weight {_shape(weight)}")
+                           f"{o} output channels of weight {shape_of(weight)}")
     batched = input._data.ndim == 4
-    shape = _shape(input)
+    shape = shape_of(input)
     c, h, w = shape[-3:]
     if c != cg * groups:
         raise RuntimeError(f"{where}: expected input with {cg * groups} channels, got shape "
@@ -457,8 +281,8 @@ def conv2d_checked(where, input, weight, bias=None, stride=1, padding=0, dilatio
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"{where}: input is {input.dtype} but weight is {weight.dtype}; "
                            "convert one so they match (e.g. input.float())")
-    if bias is not None and _shape(bias) != (o,):
-        raise RuntimeError(f"{where}: expected a bias of shape ({o},), got {_shape(bias)}")
+    if bias is not None and shape_of(bias) != (o,):
+        raise RuntimeError(f"{where}: expected a bias of shape ({o},), got {shape_of(bias)}")
     hp, wp = h + pads[0] + pads[1], w + pads[2] + pads[3]
     span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     if hp < span[0] or wp < span[1]:
@@ -494,7 +318,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not isinstance(input, Tensor) or input._data.ndim not in (3, 4):
-        got = _shape(input) if isinstance(input, Tensor) else type(input).__name__
+        got = shape_of(input) if isinstance(input, Tensor) else type(input).__name__
         raise RuntimeError(f"dropout2d: expected a 3-d or 4-d input, got {got}")
     if not training or p == 0.0:
         return input

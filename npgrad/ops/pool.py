@@ -15,9 +15,9 @@ Arrays are handled channels-last (``nhwc`` views), matching the memory layout th
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .conv import (
-    check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair, run_split,
-    split_images, tap_slices,
+from .parallel import run_split, split_images
+from .spatial import (
+    check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair, tap_slices,
 )
 
 
