@@ -60,6 +60,13 @@ def set_num_threads(n):
     return True
 
 
+def blas_threads():
+    """The BLAS thread count npgrad set (on import or by set_num_threads), or None if it
+    set none (the environment chose). Conv and pooling spread their chunks over worker
+    threads only while BLAS runs on one (see ops/parallel.py)."""
+    return _threads
+
+
 def get_num_threads():
     if _threads is not None:
         return _threads

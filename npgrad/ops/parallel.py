@@ -19,9 +19,9 @@ def worker_count():
     """Threads for the chunk loops: every core (up to 4) while BLAS runs on one
     thread, as ``import npgrad`` sets it; one when BLAS threads by itself (set_num_threads(n)
     or the environment chose), so that the two never fight over the cores."""
-    from .. import _threads
+    from .._threads import blas_threads
 
-    if getattr(_threads, "_threads", None) != 1:
+    if blas_threads() != 1:
         return 1
     return min(4, _CPUS)
 
