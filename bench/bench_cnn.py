@@ -36,6 +36,7 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from npgrad.models import pytorch_example_cnn, small_cnn  # noqa: E402
+from bench_train import train_epoch  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 BATCH = 64
 FACTORY = {"small": small_cnn, "example": pytorch_example_cnn}  # each takes an ``nn`` namespace
@@ -60,19 +61,8 @@ def build(lib, name, state):
 
 
 def train(lib, model, X, Y, order):
-    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    model.train()
-    losses = []
-    for i in range(0, len(order), BATCH):
-        idx = order[i : i + BATCH]
-        xb, yb = lib.from_numpy(X[idx]), lib.from_numpy(Y[idx])
-        optimizer.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+    """The same PyTorch-API epoch as the MLP benchmark's, at this benchmark's batch size."""
+    return train_epoch(lib, model, X, Y, order, BATCH)
 
 
 # ---------------------------------------------------------------- the same, by hand in NumPy
