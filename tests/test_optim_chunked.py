@@ -1,16 +1,19 @@
-"""Adam updates a big parameter a cache-sized chunk at a time (npgrad/optim/adam.py): the
-result must be exactly the whole-array update, and PyTorch's."""
+"""Adam updates a big parameter a cache-sized chunk at a time (npgrad/optim/adam.py on the
+per-parameter path, npgrad/optim/_flat.py on the flat one): the result must be exactly the
+whole-array update, and PyTorch's."""
 import numpy as np
 import pytest
 import torch
 
 import npgrad
+import npgrad.optim._flat as flat_module
 import npgrad.optim.adam as adam_module
 
 
 def _run(lib, w0, chunk, monkeypatch, **options):
     if lib is npgrad:
         monkeypatch.setattr(adam_module, "_CHUNK", chunk)
+        monkeypatch.setattr(flat_module, "CHUNK", chunk)
     p = lib.tensor(w0.copy(), requires_grad=True)
     opt = lib.optim.Adam([p], lr=1e-2, **options)
     for i in range(6):

@@ -17,7 +17,9 @@ results agree with ``torch.optim.Adam`` to rounding.
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _advance, _check, _refuse_unsupported, _step_tensor
+from ._flat import FlatGroup
+from .optimizer import (Optimizer, _advance, _check, _effective_grad, _refuse_unsupported,
+                        _step_tensor)
 
 
 _CHUNK = 65536  # elements per chunk: 6 float32 arrays of it fit a 2-4 MiB L2 cache
@@ -48,6 +50,60 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p._data), None)
         return state
 
+    def _step_group(self, group):
+        """The whole group in one flat update (see ``_flat.py``); False (go parameter by
+        parameter) when some parameter has no gradient this step or a step count of its
+        own, or when the parameters cannot share flat buffers."""
+        params = group["params"]
+        keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        flats = self.__dict__.setdefault("_flat_groups", {})
+        flat = flats.get(id(group))
+        if flat is None or not flat.still_valid(params):
+            flat = flats[id(group)] = None
+            state = self.state
+            if all(p.grad is not None and p not in state for p in params):
+                # the first step: make the state now, so that it is born in the flat
+                # buffers (its arrays are then never replaced, as the per-parameter path)
+                for p in params:
+                    state[p] = self._init_state(p, group)
+            if FlatGroup.packable(params, state, keys):
+                flat = flats[id(group)] = FlatGroup(params, self.state, keys)
+        if flat is None:
+            return False
+        steps = [s["step"] for s in flat.states]
+        step = float(steps[0]._data) + 1
+        if any(float(s._data) + 1 != step for s in steps):
+            return False
+        wd, maximize = group["weight_decay"], group["maximize"]
+        grads = [None if p.grad is None else p.grad._data for p in params]
+        if wd != 0 and not group["decoupled_weight_decay"]:
+            # the L2 penalty needs each parameter: fold it (and maximize) into the gather
+            if any(g is None or g.shape != p._data.shape for g, p in zip(grads, params)):
+                return False
+            for g, p, a, b in zip(grads, params, flat.offsets, flat.offsets[1:]):
+                _effective_grad(p._data, g, wd, maximize, flat.grad[a:b].reshape(g.shape))
+            maximize = False
+        elif not flat.gather_grads(grads):
+            return False
+        elif wd != 0:  # AdamW: shrink the weights first, as adam_update does
+            for p in params:
+                p._data *= 1 - group["lr"] * wd
+        for s in steps:
+            s._data += 1
+        beta1, beta2 = group["betas"]
+        options = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                       weight_decay=0, decoupled=False, maximize=maximize)
+        m, v = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"]
+        vmax = flat.buffers.get("max_exp_avg_sq")
+
+        def update(a, b):
+            adam_update(None, flat.grad[a:b], m[a:b], v[a:b],
+                        None if vmax is None else vmax[a:b], step,
+                        (flat.work[a:b], flat.step[a:b]), **options)
+
+        flat.run(update)
+        return True
+
     def _update(self, param, grad, state, group):
         max_sq = state["max_exp_avg_sq"]._data if group["amsgrad"] else None
         beta1, beta2 = group["betas"]
@@ -76,8 +132,10 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, scratch,
     """One Adam step on NumPy arrays, all updated in place; ``grad`` is only read.
 
     ``max_exp_avg_sq`` is None unless amsgrad; ``step`` is the new step count (1 first);
-    ``scratch`` is two arrays like ``param`` whose contents may be overwritten. Works the
-    same on one parameter or on all parameters packed into one flat array."""
+    ``scratch`` is two arrays like ``grad`` whose contents may be overwritten. Works the
+    same on one parameter or on all parameters packed into one flat array. With ``param``
+    None (and no weight decay), the change to add to the parameter is left in
+    ``scratch[1]`` instead: the flat path adds it to each parameter itself."""
     t1, t2 = scratch
     if maximize:
         grad = np.negative(grad, out=t2)
@@ -113,4 +171,5 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, scratch,
     # θ ← θ + (-step_size·m) / denominator, in t2 (grad is no longer needed)
     np.multiply(exp_avg, -step_size, out=t2)
     t2 /= t1
-    param += t2
+    if param is not None:
+        param += t2

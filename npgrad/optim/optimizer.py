@@ -155,6 +155,8 @@ class Optimizer:
                 loss = closure()
         states = self.state
         for group in self.param_groups:
+            if self._step_group(group):
+                continue
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:  # no gradient this step (unused, frozen): no update
@@ -166,6 +168,11 @@ class Optimizer:
                         states[p] = state
                 self._update(p._data, grad._data, state, group)
         return loss
+
+    def _step_group(self, group):
+        """A whole group's step in one go (optimizers with a flat-buffer path, see
+        ``_flat.py``); returns False to have ``step`` go parameter by parameter."""
+        return False
 
     def _init_state(self, p, group):
         """A parameter's new state dict, made the first time it gets a gradient; or None
