@@ -5,8 +5,10 @@ same network written by hand in NumPy (the floor: npgrad's bookkeeping is the ga
     python bench/bench_train.py --runs 1 --models mlp50
 
 All three start from the same initial weights and see the batches in the same order, so
-their accuracies agree (up to dropout's random masks). Ratios are taken pair by pair within
-one run: absolute seconds on a shared machine mean little.
+their accuracies agree (up to dropout's random masks). The three epochs of a run are
+interleaved, 50 batches of each in turn, so that the machine's slow and fast moments (on
+this shared 2-core box they last seconds, longer than an epoch) hit all three alike. Ratios
+are taken pair by pair within one run: absolute seconds on a shared machine mean little.
 """
 import argparse
 import os
@@ -67,11 +69,12 @@ def make_model(lib, sizes, dropout, weights):
     return model
 
 
-def train_epoch(lib, model, X, Y, order, batch_size, lr=1e-3):
+def epoch_steps(lib, model, X, Y, order, batch_size, losses, lr=1e-3):
+    """One epoch of the seeds' training loop, pausing (yield) after every batch so that the
+    benchmark can interleave the libraries; each batch's loss goes into ``losses``."""
     optimizer = lib.optim.Adam(model.parameters(), lr=lr)
     loss_fn = lib.nn.CrossEntropyLoss()
     model.train()
-    losses = []
     for i in range(0, len(order), batch_size):
         idx = order[i : i + batch_size]
         xb, yb = lib.from_numpy(X[idx]), lib.from_numpy(Y[idx])
@@ -80,7 +83,32 @@ def train_epoch(lib, model, X, Y, order, batch_size, lr=1e-3):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
+        yield
+
+
+def train_epoch(lib, model, X, Y, order, batch_size, lr=1e-3):
+    losses = []
+    for _ in epoch_steps(lib, model, X, Y, order, batch_size, losses, lr):
+        pass
     return losses
+
+
+def interleaved(steppers, slice_batches=50):
+    """Run the libraries' epochs (generators that yield once per batch) side by side,
+    ``slice_batches`` batches of one, then of the next, and so on: a slow moment of this
+    shared machine (they last seconds) then hits them all alike. Returns the seconds each
+    spent on its own batches."""
+    seconds = {k: 0.0 for k in steppers}
+    active = dict(steppers)
+    while active:
+        for k, steps in list(active.items()):
+            t = time.perf_counter()
+            for _ in range(slice_batches):
+                if next(steps, StopIteration) is StopIteration:
+                    del active[k]
+                    break
+            seconds[k] += time.perf_counter() - t
+    return seconds
 
 
 def accuracy(lib, model, X, Y):
@@ -145,8 +173,10 @@ class NumpyMLP:
             p_ -= (lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + eps)
         return float(loss)
 
-    def train_epoch(self, X, Y, order, batch_size):
-        return [self.step(X[order[i : i + batch_size]], Y[order[i : i + batch_size]]) for i in range(0, len(order), batch_size)]
+    def epoch_steps(self, X, Y, order, batch_size, losses):
+        for i in range(0, len(order), batch_size):
+            losses.append(self.step(X[order[i : i + batch_size]], Y[order[i : i + batch_size]]))
+            yield
 
     def accuracy(self, X, Y):
         return float((self.forward(X, train=False)[0].argmax(1) == Y).mean())
@@ -166,29 +196,24 @@ def run(name, data, runs):
     weights = initial_weights(sizes)
     order = np.random.default_rng(1).permutation(len(X))
 
-    def lib_runner(lib):
-        def go():
-            model = make_model(lib, sizes, dropout, weights)
-            t = time.perf_counter()
-            losses = train_epoch(lib, model, X, Y, order, batch_size)
-            return time.perf_counter() - t, accuracy(lib, model, Xt, Yt), losses
-
-        return go
-
-    def numpy_runner():
-        net = NumpyMLP(weights, dropout)
-        t = time.perf_counter()
-        losses = net.train_epoch(X, Y, order, batch_size)
-        return time.perf_counter() - t, net.accuracy(Xt, Yt), losses
-
-    runners = {"torch": lib_runner(torch), "npgrad": lib_runner(npgrad), "numpy": numpy_runner}
-    times = {k: [] for k in runners}
+    # warm-up, untimed: PyTorch's first batches are slow (its first epoch in a process took
+    # 2.5 s against 0.9 s for the next), and npgrad's helper threads start on first use
+    for lib in (torch, npgrad):
+        for _ in zip(range(30), epoch_steps(lib, make_model(lib, sizes, dropout, weights), X, Y, order, batch_size, [])):
+            pass
+    times = {k: [] for k in ("torch", "npgrad", "numpy")}
     results = {}
-    for _ in range(runs):  # alternate, so a slow moment of the machine hits all three alike
-        for k, go in runners.items():
-            secs, acc, losses = go()
+    for _ in range(runs):
+        models = {k: make_model(lib, sizes, dropout, weights) for k, lib in (("torch", torch), ("npgrad", npgrad))}
+        net = NumpyMLP(weights, dropout)
+        losses = {k: [] for k in times}
+        steppers = {k: epoch_steps(lib, models[k], X, Y, order, batch_size, losses[k])
+                    for k, lib in (("torch", torch), ("npgrad", npgrad))}
+        steppers["numpy"] = net.epoch_steps(X, Y, order, batch_size, losses["numpy"])
+        for k, secs in interleaved(steppers).items():
             times[k].append(secs)
-            results[k] = (acc, losses)
+        results = {k: (accuracy(lib, models[k], Xt, Yt), losses[k]) for k, lib in (("torch", torch), ("npgrad", npgrad))}
+        results["numpy"] = (net.accuracy(Xt, Yt), losses["numpy"])
     ratios_t = [n / t for n, t in zip(times["npgrad"], times["torch"])]
     ratios_np = [n / h for n, h in zip(times["npgrad"], times["numpy"])]
     med = {k: statistics.median(v) for k, v in times.items()}
