@@ -133,3 +133,15 @@ def test_a_parameter_sharing_a_users_array_keeps_sharing_it():
         opt.step()
     np.testing.assert_array_equal(w, p.detach().numpy())
     assert not np.all(w == 1)
+
+
+def test_reloading_state_keeps_one_flat_pack_per_group():
+    """load_state_dict makes new param groups; the old groups' flat buffers are let go."""
+    params = _params(npgrad)
+    opt = optim.Adam(params, lr=0.05)
+    for i in range(4):
+        _train(npgrad, params, opt, 2, start=2 * i)
+        opt.load_state_dict(opt.state_dict())
+    _train(npgrad, params, opt, 1, start=8)
+    assert len(opt._flat_groups) == 1
+    assert list(opt._flat_groups) == [id(opt.param_groups[0])]

@@ -41,6 +41,7 @@ class Adam(Optimizer):
                         capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+        self._flat_groups = {}  # id(param group) -> its FlatGroup, or None where it cannot pack
 
     def _init_state(self, p, group):
         state = {"step": _step_tensor(),
@@ -56,9 +57,12 @@ class Adam(Optimizer):
         own, or when the parameters cannot share flat buffers."""
         params = group["params"]
         keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
-        flats = self.__dict__.setdefault("_flat_groups", {})
+        flats = self._flat_groups
         flat = flats.get(id(group))
         if flat is None or not flat.still_valid(params):
+            live = {id(g) for g in self.param_groups}  # load_state_dict makes new groups:
+            for key in [k for k in flats if k not in live]:  # drop the old ones' buffers
+                del flats[key]
             flat = flats[id(group)] = None
             state = self.state
             if all(p.grad is not None and p not in state for p in params):
