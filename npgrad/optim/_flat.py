@@ -98,15 +98,14 @@ class FlatGroup:
                     return False
         return True
 
+    def fits(self, grads):
+        """Is every gradient there, shaped and typed like its parameter?"""
+        return all(g is not None and g.shape == p.shape and g.dtype == self.dtype
+                   for g, p in zip(grads, self.param_arrays))
+
     def gather_grads(self, grads):
-        """Copy every gradient into ``self.grad``; False if one is missing or does not fit."""
-        parts = []
-        for g, p in zip(grads, self.param_arrays):
-            if g is None or g.shape != p.shape or g.dtype != self.dtype:
-                return False
-            parts.append(g.reshape(-1))
-        np.concatenate(parts, out=self.grad)
-        return True
+        """Copy every gradient (all ``fits``) into ``self.grad``, in one call."""
+        np.concatenate([g.reshape(-1) for g in grads], out=self.grad)
 
     def run(self, update):
         """``update(a, b)`` computes ``self.step[a:b]`` from the flat arrays' ``[a:b]``;

@@ -71,7 +71,7 @@ class Adam(Optimizer):
                 for p in params:
                     state[p] = self._init_state(p, group)
             if FlatGroup.packable(params, state, keys):
-                flat = flats[id(group)] = FlatGroup(params, self.state, keys)
+                flat = flats[id(group)] = FlatGroup(params, state, keys)
         if flat is None:
             return False
         steps = [s["step"] for s in flat.states]
@@ -80,16 +80,16 @@ class Adam(Optimizer):
             return False
         wd, maximize = group["weight_decay"], group["maximize"]
         grads = [None if p.grad is None else p.grad._data for p in params]
+        if not flat.fits(grads):
+            return False
         if wd != 0 and not group["decoupled_weight_decay"]:
             # the L2 penalty needs each parameter: fold it (and maximize) into the gather
-            if any(g is None or g.shape != p._data.shape for g, p in zip(grads, params)):
-                return False
             for g, p, a, b in zip(grads, params, flat.offsets, flat.offsets[1:]):
                 _effective_grad(p._data, g, wd, maximize, flat.grad[a:b].reshape(g.shape))
             maximize = False
-        elif not flat.gather_grads(grads):
-            return False
-        elif wd != 0:  # AdamW: shrink the weights first, as adam_update does
+        else:
+            flat.gather_grads(grads)
+        if wd != 0 and group["decoupled_weight_decay"]:  # AdamW: shrink the weights first
             for p in params:
                 p._data *= 1 - group["lr"] * wd
         for s in steps:
