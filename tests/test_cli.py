@@ -12,7 +12,7 @@ import pytest
 import npgrad
 from npgrad.train.data import mnist_arrays
 
-from conftest import DATA
+from conftest import DATA, requires_mnist
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -31,6 +31,7 @@ def trained(tmp_path_factory):
     return result, out
 
 
+@requires_mnist
 def test_train_writes_model_history_plot_and_settings(trained):
     result, out = trained
     assert result.returncode == 0, result.stderr
@@ -50,6 +51,7 @@ def test_train_writes_model_history_plot_and_settings(trained):
     assert open(out / "loss.png", "rb").read(4) == b"\x89PNG"
 
 
+@requires_mnist
 def test_saved_model_is_a_safetensors_file_with_its_name(trained):
     from safetensors.numpy import load_file
 
@@ -60,6 +62,7 @@ def test_saved_model_is_a_safetensors_file_with_its_name(trained):
     assert ckpt["model"] == "mlp" and ckpt["format"] == "npgrad-mnist"
 
 
+@requires_mnist
 def test_eval_recomputes_the_accuracy(trained):
     from npgrad.train.zoo import load_checkpoint
 
@@ -75,6 +78,7 @@ def test_eval_recomputes_the_accuracy(trained):
     assert "per digit: 0: " in result.stdout
 
 
+@requires_mnist
 def test_predict_reads_digits_of_any_size_and_colour(trained, tmp_path):
     from PIL import Image
 
@@ -94,6 +98,7 @@ def test_predict_reads_digits_of_any_size_and_colour(trained, tmp_path):
     assert max(probs) == probs[y[0]]
 
 
+@requires_mnist
 def test_train_with_sgd_and_with_the_cnn(tmp_path):
     for extra in (["--optimizer", "sgd"], ["--model", "cnn"]):
         out = tmp_path / extra[-1]
@@ -156,6 +161,7 @@ def test_missing_data_says_where_it_looked_and_how_to_get_it(tmp_path):
     assert result.returncode == 2 and "model file not found" in result.stderr
 
 
+@requires_mnist
 def test_unreadable_model_files(tmp_path, trained):
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a checkpoint at all")
@@ -172,6 +178,7 @@ def test_unreadable_model_files(tmp_path, trained):
     assert right.returncode == 0 and "accuracy: " in right.stdout
 
 
+@requires_mnist
 def test_bad_images(tmp_path, trained):
     _, out = trained
     model = out / "model.safetensors"

@@ -17,7 +17,7 @@ import torch
 import npgrad
 from npgrad import lessons
 
-from conftest import DATA
+from conftest import DATA, requires_mnist
 
 
 def quiet_run(name, capsys, **kw):
@@ -127,6 +127,7 @@ def test_autograd_lesson_grads_match_torch(capsys):
 
 
 # ---------------------------------------------------------------------- 6-12: real MNIST
+@requires_mnist
 def test_pixel_similarity_reproduces_fastai_and_a_torch_computation(capsys):
     from npgrad.train.data import mnist_arrays
 
@@ -144,6 +145,7 @@ def test_pixel_similarity_reproduces_fastai_and_a_torch_computation(capsys):
             assert r[norm][key] == pytest.approx(is_3 if d == 3 else 1 - is_3, abs=1e-6)
 
 
+@requires_mnist
 def test_seven_steps_reaches_97_percent(capsys):
     r, out = quiet_run("seven-steps", capsys)
     assert r["by_hand"][-1] > r["by_hand"][0] and r["by_hand"][-1] > 0.93
@@ -152,6 +154,7 @@ def test_seven_steps_reaches_97_percent(capsys):
     assert "binary_accuracy" in out  # the Learner's table
 
 
+@requires_mnist
 def test_gradient_descent_compares_the_three(capsys):
     r, _ = quiet_run("gradient-descent", capsys)
     n = 6000
@@ -163,6 +166,7 @@ def test_gradient_descent_compares_the_three(capsys):
     assert all(r[k]["seconds"] > 0 for k in ("batch", "stochastic", "mini-batch"))
 
 
+@requires_mnist
 def test_mnist_mlp_runs_the_three_seed_models(capsys):
     r, out = quiet_run("mnist-mlp", capsys)
     assert r["fresh_adam_sign_gap"] < 1e-5  # a fresh Adam's step is lr * sign(grad)
@@ -188,6 +192,7 @@ def test_fresh_adam_step_is_sign_descent():
     np.testing.assert_allclose(moved[0], -1e-3 * np.sign(g), rtol=1e-4)
 
 
+@requires_mnist
 def test_mnist_augmented_pipeline(capsys):
     from npgrad.lessons.mnist_augmented import dataloaders
 
@@ -214,6 +219,7 @@ def shifted(image, dy, dx):
     return out
 
 
+@requires_mnist
 def test_croppad_34_then_random_crop_28_shifts_each_digit_by_up_to_3_pixels():
     from npgrad.lessons.mnist_augmented import dataloaders
 
@@ -231,6 +237,7 @@ def test_croppad_34_then_random_crop_28_shifts_each_digit_by_up_to_3_pixels():
     assert len(set(shifts)) > 5  # random offsets, not one fixed crop
 
 
+@requires_mnist
 def test_look_inside_hooks_record_what_torch_hooks_record(capsys):
     from npgrad.lessons.look_inside import Recorder
 
@@ -262,12 +269,14 @@ def test_look_inside_hooks_record_what_torch_hooks_record(capsys):
     np.testing.assert_allclose(rec.gradients["1"], seen["act"].grad.numpy(), rtol=1e-5, atol=1e-9)
 
 
+@requires_mnist
 def test_mnist_cnn_lesson(capsys):
     r, out = quiet_run("mnist-cnn", capsys)
     assert r["accuracy"] > 0.8 and r["parameters"] > 100_000
     assert "Epoch 1, Loss:" in out
 
 
+@requires_mnist
 def test_lesson_figures_are_written_with_out_dir(capsys, tmp_path):
     r, out = quiet_run("pixel-similarity", capsys, out_dir=tmp_path)
     assert r["figure"] == os.path.join(str(tmp_path), "ideal_3_7.png")

@@ -18,9 +18,10 @@ import pytest
 from npgrad.vision import datasets
 from npgrad.vision.datasets import DownloadError, download_file
 
-from conftest import DATA
+from conftest import DATA, requires_mnist
 
-RAW = os.path.join(DATA, "MNIST", "raw")
+RAW = os.path.join(DATA or "", "MNIST", "raw")
+pytestmark = requires_mnist  # the local server serves the real MNIST files
 LABELS = "t10k-labels-idx1-ubyte.gz"
 LABELS_MD5 = dict(datasets.MNIST.resources)[LABELS]
 TIMEOUT = 10.0

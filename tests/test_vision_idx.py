@@ -11,7 +11,7 @@ from npgrad.vision.datasets import CorruptFileError, parse_idx, read_idx
 from npgrad.vision.datasets.files import clear_cache, load_idx
 from npgrad.vision.datasets.download import ChecksumError, md5_of
 
-from conftest import DATA
+from conftest import DATA, requires_mnist
 
 CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D,
          np.float64: 0x0E}
@@ -38,6 +38,7 @@ def test_reads_every_type_plain_and_gzipped(tmp_path, dtype):
         np.testing.assert_array_equal(out, arr)
 
 
+@requires_mnist
 def test_real_mnist_labels_header():
     labels = read_idx(os.path.join(DATA, "MNIST", "raw", "t10k-labels-idx1-ubyte.gz"))
     assert labels.shape == (10000,) and labels.dtype == np.uint8

@@ -14,8 +14,9 @@ from npgrad.utils.data import Collated, DataLoader, Dataset
 from npgrad.vision import datasets, transforms
 from npgrad.vision.datasets import ChecksumError, DatasetNotFoundError
 
-from conftest import DATA as ROOT
-RAW = os.path.join(ROOT, "MNIST", "raw")
+from conftest import DATA as ROOT, requires_mnist
+RAW = os.path.join(ROOT or "", "MNIST", "raw")
+pytestmark = requires_mnist
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 NORMALIZE = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
