@@ -143,7 +143,7 @@ def _version():
 # ---------------------------------------------------------------------- train
 def _loaders(data_dir, download, batch_size, subset, train=True, test_batch_size=1000):
     from .train.data import mnist
-    from .train.zoo import MNIST_MEAN, MNIST_STD
+    from .vision.datasets.mnist import MNIST_MEAN, MNIST_STD
     from .utils.data import DataLoader, Subset
     from .vision import transforms
 
@@ -164,7 +164,8 @@ def _loaders(data_dir, download, batch_size, subset, train=True, test_batch_size
 def cmd_train(args):
     from . import manual_seed, nn, optim
     from .train import Learner, accuracy
-    from .train.zoo import build, save_checkpoint
+    from .train.checkpoint import save_checkpoint
+    from .train.zoo import build
 
     lr = args.lr if args.lr is not None else (3e-3 if args.optimizer == "adam" else 0.1)
     out = args.out or os.path.join("runs", args.model)
@@ -236,7 +237,7 @@ def _jsonable(value):
 
 # ---------------------------------------------------------------------- eval / predict
 def _load_model(path, name):
-    from .train.zoo import load_checkpoint
+    from .train.checkpoint import load_checkpoint
 
     if not os.path.isfile(path):
         raise UsageError(f"model file not found: {path}")

@@ -64,7 +64,7 @@ def test_saved_model_is_a_safetensors_file_with_its_name(trained):
 
 @requires_mnist
 def test_eval_recomputes_the_accuracy(trained):
-    from npgrad.train.zoo import load_checkpoint
+    from npgrad.train.checkpoint import load_checkpoint
 
     _, out = trained
     result = npgrad_cmd("eval", out / "model.safetensors", "--data-dir", DATA)
@@ -169,7 +169,9 @@ def test_unreadable_model_files(tmp_path, trained):
     assert result.returncode == 2 and "cannot read model file" in result.stderr
     assert "Traceback" not in result.stderr
     bare = tmp_path / "bare.safetensors"  # weights without the model's name
-    npgrad.save(npgrad.train.zoo.mlp().state_dict(), bare)
+    from npgrad.models import mlp
+
+    npgrad.save(mlp().state_dict(), bare)
     result = npgrad_cmd("predict", bare, tmp_path / "whatever.png")
     assert result.returncode == 2 and "--model NAME" in result.stderr
     wrong = npgrad_cmd("eval", bare, "--model", "mlp-50", "--data-dir", DATA)

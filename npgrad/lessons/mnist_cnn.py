@@ -9,9 +9,8 @@ channel over the batch so Adam can take full steps from the first batch.
 
 The model is ``npgrad.models.cnn.mnist_cnn``: (conv 3x3 -> BatchNorm -> ReLU -> max pool 2)
 twice, 32 then 64 channels, then dropout, Linear(3136, 128), ReLU, dropout, Linear(128, 10).
-The recipe is the one beside it (``train_mnist_cnn``): inputs normalised with MNIST's mean
-and std, batch 64, Adam at 1e-3 with the last epoch at a tenth of that. Written out here as
-a tutorial writes it.
+The recipe: inputs normalised with MNIST's mean and std, batch 64, Adam at 1e-3 with the
+last epoch at a tenth of that. Written out here as a tutorial writes it.
 """
 import time
 
@@ -26,7 +25,8 @@ from ._common import figure, heading, note
 
 
 def run(out_dir=None, quick=False, data_dir=None, seed=0, epochs=None):
-    from npgrad.models.cnn import MNIST_MEAN, MNIST_STD, mnist_cnn
+    from npgrad.models.cnn import mnist_cnn
+    from npgrad.vision.datasets.mnist import MNIST_MEAN, MNIST_STD
 
     epochs = epochs or (1 if quick else 3)
     torch.manual_seed(seed)

@@ -1,12 +1,12 @@
 """Small reference models for MNIST, built from ``npgrad.nn`` (or, given ``torch.nn``, from
-PyTorch: the same code builds both twins).
+PyTorch: the same code builds both twins). ``npgrad.train.zoo`` registers them by name for
+``npgrad train --model NAME``.
 
-    from npgrad.models import mnist_cnn, train_mnist_cnn
-    model = mnist_cnn()                 # 99%+ on MNIST in a few epochs (see train_mnist_cnn)
+    from npgrad.models import mnist_cnn
+    model = mnist_cnn()                 # 99%+ on MNIST in a few epochs (npgrad lesson mnist-cnn)
 """
-from .cnn import MNIST_MEAN, MNIST_STD, mnist_cnn, pytorch_example_cnn, small_cnn, train_mnist_cnn
+from .cnn import mnist_cnn, pytorch_example_cnn, small_cnn
+from .mlp import mlp, mlp_50, mlp_dropout, mlp_small
 
-__all__ = [
-    "MNIST_MEAN", "MNIST_STD", "mnist_cnn", "pytorch_example_cnn", "small_cnn",
-    "train_mnist_cnn",
-]
+__all__ = ["mlp", "mlp_50", "mlp_dropout", "mlp_small", "mnist_cnn", "pytorch_example_cnn",
+           "small_cnn"]

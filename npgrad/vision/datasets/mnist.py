@@ -41,6 +41,11 @@ def _batchable(transform):
     return transform is None or callable(getattr(transform, "batch", None))
 
 
+#: MNIST's pixel mean and standard deviation over the training set (pixels in [0, 1]),
+#: the ``Normalize((0.1307,), (0.3081,))`` every MNIST tutorial writes
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
 class MNIST(Dataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28 uint8.
 
