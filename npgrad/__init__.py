@@ -124,3 +124,6 @@ def __getattr__(name):
         mod, attr = _LAZY_ATTRS[name]
         return getattr(importlib.import_module(mod, __name__), attr)
     raise AttributeError(f"module 'npgrad' has no attribute '{name}'")
+
+
+from ._fast import kernels, set_kernels  # noqa: E402  which paths run: see npgrad/_fast

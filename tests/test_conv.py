@@ -12,8 +12,10 @@ import npgrad
 import npgrad.nn as nn
 import npgrad.nn.functional as F
 from npgrad.autograd.gradcheck import gradcheck
+from npgrad import _fast
+from npgrad._fast import conv as fast_conv
+from npgrad._fast import threads as parallel
 from npgrad.ops import conv as conv_ops
-from npgrad.ops import parallel
 
 TOL = dict(rtol=1e-4, atol=2e-5)  # float32 sums of up to a few hundred products
 
@@ -81,13 +83,38 @@ def test_conv2d_matches_torch(name):
         assert_same(ours.bias.grad, theirs.bias.grad, "bias grad", **TOL)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("name", list(CASES))
+def test_reference_conv_matches_torch(name):
+    with _fast.using("reference"):
+        test_conv2d_matches_torch(name)
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if "same" not in n])
+def test_fast_conv_equals_its_reference_twin(name):
+    """The fast conv (channels-last, chunked, threaded) against the textbook one, float64."""
+    shape, out_c, kernel, kwargs = CASES[name]
+    layer = nn.Conv2d(shape[1], out_c, kernel, **kwargs).double()
+    x = np.random.default_rng(0).standard_normal(shape)
+    results = []
+    for mode in ("reference", "numpy"):
+        with _fast.using(mode):
+            layer.zero_grad()
+            xt = npgrad.tensor(x, requires_grad=True)
+            y = layer(xt)
+            (y * y).sum().backward()
+            results.append([y.detach().numpy(), xt.grad.numpy(), layer.weight.grad.numpy()])
+    for ref, fast in zip(*results):
+        np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("workers", [1, 3])
 @pytest.mark.parametrize("chunk_bytes", [1, 1 << 30])
 def test_chunks_and_worker_threads_give_the_same_result(monkeypatch, workers, chunk_bytes):
     """One-image chunks (big-layer path: cols rebuilt in backward) or one chunk per worker
     (small-layer path: cols kept), on the calling thread alone or shared among threads:
     every image must be covered once, and the gradients summed over the shares."""
-    monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(fast_conv, "_CHUNK_BYTES", chunk_bytes)
     monkeypatch.setattr(parallel, "worker_count", lambda: workers)
     for name in ("groups 2", "kernel larger than stride", "bias=False", "depthwise"):
         test_conv2d_matches_torch(name)
@@ -162,6 +189,8 @@ def test_gradcheck_float64(kwargs):
         return conv_ops.conv2d_checked("conv", x, w, b, **kwargs)
 
     assert gradcheck(f, (x, w, b))
+    with _fast.using("reference"):
+        assert gradcheck(f, (x, w, b))
 
 
 def test_float32_stays_float32_and_float64_works():

@@ -1,4 +1,4 @@
-"""Adam's flat path (npgrad/optim/_flat.py): the whole group's state in one buffer per kind,
+"""Adam's flat path (npgrad/_fast/flat.py): the whole group's state in one buffer per kind,
 updated by chunks on worker threads. It must give exactly the per-parameter path's numbers
 (and so PyTorch's), and fall back to that path whenever the packing no longer holds."""
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import npgrad
-import npgrad.optim._flat as flat_module
+import npgrad._fast.flat as flat_module
 from npgrad import optim
-from npgrad.ops import parallel
+from npgrad._fast import threads as parallel
 
 SHAPES = [(7, 5), (5,), (3, 2, 4), (1,)]
 OPTIONS = [

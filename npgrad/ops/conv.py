@@ -1,227 +1,76 @@
-"""2-d convolution (NCHW), forward beside backward, plus the window helpers pooling shares.
+"""2-d convolution (NCHW), forward beside backward: the reference, written as a textbook.
 
-How a convolution becomes one matrix multiply ("im2col")
---------------------------------------------------------
-Every output pixel is a dot product between the weights and the ``kh x kw x C`` patch of
-input under the kernel. ``sliding_window_view`` shows all those patches as a strided *view*
-(no copy) shaped ``(N, Ho, Wo, C, kh, kw)``; copying it once into a ``(N*Ho*Wo, kh*kw*C)``
-matrix ("cols") turns the whole layer into ``cols @ weight_matrix``: one BLAS call.
+Every output pixel is a dot product between the weights and the ``C x kh x kw`` patch of
+input under the kernel::
 
-Four tricks make that fast (measured on the 32->64, 3x3, 26x26, batch-64 layer of the
-PyTorch MNIST example):
+    out[n, o, y, x] = bias[o] + sum_{c, i, j} weight[o, c, i, j] * xpad[n, c, s*y + d*i, s*x + d*j]
 
-1. **Channels-last memory, NCHW shape.** The output of the matmul is ``(N*Ho*Wo, O)``, i.e.
-   NHWC in memory. We hand it back as an NCHW-*shaped* view (``transpose(0, 3, 1, 2)``), never
-   copying it to NCHW. The next layer (ReLU, pool, conv) then reads channels-last memory, so
-   the next im2col copies runs of ``kw*C`` contiguous floats instead of single floats:
-   15 ms instead of 49 ms for that layer's im2col.
-2. **Patch order (kh, kw, C)**, channel fastest, for the same reason (the weight matrix is
-   reordered to match; it is tiny).
-3. **The input gradient as kh*kw scatter-adds of matmuls.** Backward needs
-   ``dcols = grad @ weight_matrix.T`` folded back onto the image (col2im). Folding a
-   ``(N*Ho*Wo, kh*kw*C)`` matrix whose rows interleave the offsets reads 32-float runs:
-   18 ms of matmul + 38 ms of folding. Computing each kernel offset's slice as its own small
-   matmul (``grad @ W[:, :, i, j]``, contiguous) and adding it onto the shifted window of the
-   padded input gradient takes 24 ms in all, and never materialises the big matrix.
-4. **Chunks that fit in cache** (see ``Conv2d._im2col``): 12 ms instead of 25 ms for the
-   forward (one core).
-5. **Chunks on every core.** ``import npgrad`` keeps BLAS on one thread (best for small
-   matrices, see ``npgrad/_threads.py``), so the chunks are dealt out to worker threads
-   instead (``npgrad/ops/parallel.py``): on 2 cores the forward takes 14 ms, not 27 ms.
+``sliding_window_view`` shows every patch at once as a strided view of the padded input (no
+copy), so forward is one ``einsum`` over it, and so is the weight's gradient. The input's
+gradient sends each kernel tap's share back onto the pixels that tap read: a loop over the
+``kh*kw`` taps. With ``groups`` the channels split into independent convolutions.
 
-The window helpers shared with pooling live in ``npgrad/ops/spatial.py``.
-
-Groups are handled by one batched matmul over the group axis (for ``groups=1`` the batch
-has one element and the transposes are free views).
+This is the twin every faster convolution is tested against. ``conv2d`` runs the fast one
+(``npgrad/_fast/conv.py``: channels-last im2col in cache-sized chunks on helper threads)
+unless ``npgrad.set_kernels("reference")`` chose this one. Checks and PyTorch's functional
+API (``conv2d``, ``conv_pads``) are below.
 """
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..random import get_rng
-from . import parallel
 from .activation import MaskMul, dropout_mask, maybe_inplace
-from .parallel import run_split
 from .spatial import (
-    shape_of, check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair,
-    tap_slices, unpad_nhwc, windows,
+    check_positive, check_spatial_input, nchw, nhwc, pad_nhwc, pair, shape_of, unpad_nhwc,
 )
 
 
-# --------------------------------------------------------------------------- chunks
-# A chunk of im2col rows small enough to stay in cache while its matmul reads it (trick 4).
-_CHUNK_BYTES = 2 << 20
-
-
-def batch_chunks(n, bytes_per_image):
-    """Split ``range(n)`` images into ``(start, stop)`` chunks of about ``_CHUNK_BYTES``;
-    a layer whose whole cols fit in two chunks is split evenly between the workers."""
-    total = n * bytes_per_image
-    if total <= 2 * _CHUNK_BYTES:
-        step = -(-n // min(n, parallel.worker_count())) if n else 1
-    else:
-        step = max(1, _CHUNK_BYTES // max(1, bytes_per_image))
-    return [(a, min(a + step, n)) for a in range(0, n, step)] or [(0, 0)]
-
-
-# --------------------------------------------------------------------------- conv2d
 class Conv2d(Function):
-    """``out[n, o] = bias[o] + sum_{c,i,j} weight[o, c, i, j] * xpad[n, c, s*h + d*i, s*w + d*j]``
-    (within each group).
-
-    ``pads`` is ``(top, bottom, left, right)``; ``padding_mode`` one of 'zeros', 'reflect',
-    'replicate', 'circular'. Inputs are 4-d (N, C, H, W); the functional layer handles 3-d
-    inputs and checks shapes.
-    """
+    """``pads`` is ``(top, bottom, left, right)``, ``padding_mode`` 'zeros', 'reflect',
+    'replicate' or 'circular'; input ``(N, C, H, W)``, weight ``(O, C/groups, kh, kw)``."""
 
     def forward(self, x, weight, bias, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1),
                 groups=1, padding_mode="zeros"):
-        n, c, h, w = x.shape
-        o, cg, kh, kw = weight.shape
-        g, og = groups, o // groups
-        xpad = pad_nhwc(nhwc(x), pads, padding_mode)
-        ho = out_size(h, kh, stride[0], pads[0] + pads[1], dilation[0])
-        wo = out_size(w, kw, stride[1], pads[2] + pads[3], dilation[1])
-        self.geometry = (x.shape, pads, padding_mode, stride, dilation, g, (ho, wo))
-        self.kernel_hw = (kh, kw)
-        chunks, small = self._chunks(x.itemsize)
-        # a small layer copies all its cols into one buffer, kept for backward (trick 4)
-        kept = xp.empty((n, ho, wo, g, kh, kw, cg), x.dtype) if small else None
-
-        # weight (O, Cg, kh, kw) -> per group a (kh*kw*Cg, Og) matrix, rows in cols' order
-        wmat = weight.reshape(g, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, -1, og)
-        # the bias repeated along one output row (Wo pixels x O channels): adding it to rows
-        # of Wo*O numbers instead of O keeps NumPy's inner loop long (0.45 -> 0.1 ms, O = 8)
-        bias_row = None if bias is None else xp.tile(bias, wo)
-        out = xp.empty((n, ho * wo, g, og), x.dtype)
-
-        def work(share):
-            for a, b, cols in self._im2col(xpad, share, chunks[0], kept):
-                # (G, rows, Kg) @ (G, Kg, Og) -> (G, rows, Og), written straight into ``out``
-                xp.matmul(cols, wmat, out=out[a:b].reshape(-1, g, og).transpose(1, 0, 2))
-                if bias_row is not None:  # while the chunk is still in cache
-                    out[a:b].reshape(-1, wo * o)[...] += bias_row
-
-        run_split(work, chunks)
-        self.saved = (xpad, weight, kept)
-        return nchw(out.reshape(n, ho, wo, o))  # NCHW shape, channels-last memory (trick 1)
+        xpad = nchw(pad_nhwc(nhwc(x), pads, padding_mode))
+        (n, c, hp, wp), (o, cg, kh, kw), g = xpad.shape, weight.shape, groups
+        (sh, sw), (dh, dw) = stride, dilation
+        ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+        # patches[n, c, y, x, i, j] = xpad[n, c, sh*y + dh*i, sw*x + dw*j]  (a view)
+        span = sliding_window_view(xpad, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+        patches = span[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :ho, :wo]
+        patches = patches.reshape(n, g, cg, ho, wo, kh, kw)
+        w = weight.reshape(g, o // g, cg, kh, kw)
+        out = xp.einsum("ngcyxij,gocij->ngoyx", patches, w, optimize=True).reshape(n, o, ho, wo)
+        if bias is not None:
+            out += bias.reshape(1, o, 1, 1)
+        self.saved = (patches, w)
+        self.geometry = (x.shape, xpad.shape, pads, padding_mode, stride, dilation)
+        return out
 
     def backward(self, grad):
-        xpad, weight, kept = self.saved
-        (n, c, h, w), pads, padding_mode, stride, dilation, g, (ho, wo) = self.geometry
-        o, cg, kh, kw = weight.shape
-        og = o // g
-        need_x, need_w, need_b = self.needs[0], self.needs[1], self.needs[2]
-        # the incoming gradient as (N, Ho*Wo, G, Og): free when it is channels-last already
-        gout = xp.ascontiguousarray(nhwc(grad)).reshape(n, ho * wo, g, og)
-        if need_x:
-            gpad = xp.zeros(xpad.shape, grad.dtype)
-            # tap (i, j) of the weight as a (G, Og, Cg) matrix, contiguous
-            taps = xp.ascontiguousarray(weight.reshape(g, og, cg, kh, kw).transpose(3, 4, 0, 1, 2))
-
-        chunks, _ = self._chunks(grad.itemsize)
-        partial = {}  # chunk start -> its (weight gradient, bias gradient)
-
-        def work(share):
-            """One thread's chunks: the weight and bias gradients of each (into ``partial``)
-            and the input gradient of its images (into ``gpad``). While a chunk of the
-            gradient is in cache it serves all three."""
-            gw = gb = None
-            if not need_w:
-                with_cols = ((a, b, None) for a, b in share)
-            elif kept is not None:  # a small layer: forward left all its cols here
-                with_cols = ((a, b, _as_cols(kept[a:b])) for a, b in share)
-            else:  # a big layer: rebuild each chunk's cols, in cache
-                with_cols = self._im2col(xpad, share, chunks[0])
-            for a, b, cols in with_cols:
-                gchunk = _by_group(gout[a:b])  # (G, rows, Og)
-                if need_b:  # bias: the sum over the output pixels, as ones @ grad: a BLAS
-                    gb = xp.matmul(ones(gchunk.shape[1], grad.dtype), gchunk)  # call, 15x
-                    # faster than grad.sum(axis=0)
-                if need_w:  # weight: cols^T @ grad
-                    gw = xp.matmul(cols.transpose(0, 2, 1), gchunk)
-                partial[a] = (gw, gb)
-                if need_x:  # input: tap (i, j) sends grad @ W[:, :, i, j] back onto the
-                    for i in range(kh):  # window it read (trick 3)
-                        for j in range(kw):
-                            part = xp.matmul(gchunk, taps[i, j])  # (G, rows, Cg)
-                            part = part.transpose(1, 0, 2).reshape(b - a, ho, wo, c)
-                            rows, cols_ = tap_slices(i, j, stride, dilation, (ho, wo))
-                            gpad[a:b, rows, cols_] += part
-
-        run_split(work, chunks)
-        parts = [partial[a] for a, _ in chunks]  # summed in chunk order: deterministic
+        patches, w = self.saved
+        (n, c, h, wd), padded, pads, padding_mode, (sh, sw), (dh, dw) = self.geometry
+        g, og, cg, kh, kw = w.shape
+        ho, wo = grad.shape[2:]
+        gout = grad.reshape(n, g, og, ho, wo)
         gx = gw = gb = None
-        if need_b:
-            gb = sum(p[1] for p in parts).reshape(o)
-        if need_w:  # (G, kh*kw*Cg, Og) -> (O, Cg, kh, kw)
-            gw = sum(p[0] for p in parts)
-            gw = gw.reshape(g, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(o, cg, kh, kw)
-        if need_x:
-            gx = nchw(unpad_nhwc(gpad, pads, padding_mode, h, w))
+        if self.needs[0]:  # each tap (i, j) sends grad @ weight[:, :, i, j] back where it read
+            taps = xp.einsum("ngoyx,gocij->ijngcyx", gout, w, optimize=True)
+            gpad = xp.zeros(padded, grad.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    gpad[:, :, i * dh : i * dh + (ho - 1) * sh + 1 : sh,
+                         j * dw : j * dw + (wo - 1) * sw + 1 : sw] += taps[i, j].reshape(n, c, ho, wo)
+            gx = nchw(unpad_nhwc(nhwc(gpad), pads, padding_mode, h, wd))
+        if self.needs[1]:
+            gw = xp.einsum("ngoyx,ngcyxij->gocij", gout, patches, optimize=True)
+            gw = gw.reshape(g * og, cg, kh, kw)
+        if self.needs[2]:
+            gb = grad.sum(axis=(0, 2, 3))
         return gx, gw, gb
-
-    def _chunks(self, itemsize):
-        """The chunks of images, and whether the layer is small (all its cols within two
-        chunks' worth: forward then keeps them all for backward)."""
-        (n, c, _, _), _, _, _, _, _, (ho, wo) = self.geometry
-        kh, kw = self.kernel_hw
-        per_image = ho * wo * kh * kw * c * itemsize
-        return batch_chunks(n, per_image), n * per_image <= 2 * _CHUNK_BYTES
-
-    def _im2col(self, xpad, share, largest, kept=None):
-        """Yield ``(start, stop, cols)`` for each chunk of ``share``; ``cols`` is
-        ``(G, rows, kh*kw*Cg)``, copied into ``kept`` when given, else into one reused buffer
-        the size of the ``largest`` chunk.
-
-        Trick 4: the patches are copied a few images at a time into a buffer and consumed
-        by the matmul while still in cache. One 42 MB cols matrix for the whole batch costs
-        fresh pages (page faults) and a trip through main memory: the chunked forward of the
-        32->64 layer takes 12 ms instead of 25 ms. For a big layer the buffer is one chunk,
-        reused, and backward rebuilds the chunks (an im2col copy costs less than reading
-        42 MB back from memory); a small layer fills ``kept`` once, in forward.
-        """
-        (n, c, _, _), _, _, stride, dilation, g, (ho, wo) = self.geometry
-        kh, kw = self.kernel_hw
-        cg = c // g
-        win = windows(xpad, (kh, kw), stride, dilation, (ho, wo))  # (N, Ho, Wo, C, kh, kw)
-        win = win.reshape(n, ho, wo, g, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
-        if kept is None:
-            buf = xp.empty((largest[1] - largest[0], ho, wo, g, kh, kw, cg), xpad.dtype)
-        for a, b in share:
-            part = kept[a:b] if kept is not None else buf[: b - a]
-            if cg == 1:  # one channel per group (a first layer, depthwise): copy tap by tap,
-                for i in range(kh):  # so NumPy's inner loop runs along Wo, not over kw
-                    for j in range(kw):  # taps (1->8 on 28x28: 0.7 ms instead of 1.2 ms)
-                        rows, cols = tap_slices(i, j, stride, dilation, (ho, wo))
-                        part[:, :, :, :, i, j, 0] = xpad[a:b, rows, cols]
-            else:
-                xp.copyto(part, win[a:b])  # im2col: the one copy
-            yield a, b, _as_cols(part)
-
-
-_ONES = {}
-
-
-def ones(n, dtype):
-    """``n`` ones, read-only and cached: ``ones(n) @ m`` sums the ``n`` rows of ``m`` in BLAS."""
-    vector = _ONES.get(dtype)
-    if vector is None or len(vector) < n:
-        vector = xp.ones(n, dtype)
-        vector.flags.writeable = False
-        _ONES[dtype] = vector
-    return vector[:n]
-
-
-def _as_cols(part):
-    """An im2col block ``(images, Ho, Wo, G, kh, kw, Cg)`` as ``(G, rows, kh*kw*Cg)`` (a view)."""
-    g = part.shape[3]
-    return part.reshape(-1, g, part[0, 0, 0, 0].size).transpose(1, 0, 2)
-
-
-def _by_group(gchunk):
-    """``(images, Ho*Wo, G, Og)`` -> ``(G, images*Ho*Wo, Og)`` (a view)."""
-    g, og = gchunk.shape[2:]
-    return gchunk.reshape(-1, g, og).transpose(1, 0, 2)
 
 
 # --------------------------------------------------------------------------- functional API
@@ -294,7 +143,8 @@ def conv2d_checked(where, input, weight, bias=None, stride=1, padding=0, dilatio
             raise RuntimeError(f"{where}: padding {pads[::2]} is too large for "
                                f"padding_mode={padding_mode!r} on input of shape {shape}")
     x = input if batched else input.unsqueeze(0)
-    out = Conv2d.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation,
+    op = _fast.conv.Conv2d if _fast.use_fast() else Conv2d
+    out = op.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation,
                        groups=groups, padding_mode=padding_mode)
     return out if batched else out.squeeze(0)
 
@@ -303,7 +153,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """PyTorch's ``F.conv2d``: a 2-d convolution (cross-correlation) over NCHW input.
 
     ``weight`` is ``(out_channels, in_channels / groups, kh, kw)``; ``padding`` an int, a
-    pair, 'valid' or 'same'. Returns ``(N, out_channels, Ho, Wo)`` (channels-last memory).
+    pair, 'valid' or 'same'. Returns ``(N, out_channels, Ho, Wo)`` (on the fast path in
+    channels-last memory).
     """
     return conv2d_checked("conv2d", input, weight, bias, stride, padding, dilation, groups)
 

@@ -6,7 +6,7 @@ treated as a row (left) or a column (right) vector, as NumPy and PyTorch do.
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
-from . import parallel
+from .. import _fast
 
 
 class MatMul(Function):
@@ -46,7 +46,7 @@ class Linear(Function):
     def forward(self, x, weight, bias=None):
         self.saved = (x, weight)
         if x.ndim == 2:
-            out = parallel.matmul(x, weight.T)  # big batches: rows split between threads
+            out = _fast.matmul(x, weight.T)  # big batches: rows split between threads
         else:
             out = x @ weight.T
         if bias is not None:
@@ -57,9 +57,9 @@ class Linear(Function):
         x, weight = self.saved
         gx = None
         if self.needs[0]:
-            gx = parallel.matmul(grad, weight) if grad.ndim == 2 else grad @ weight
+            gx = _fast.matmul(grad, weight) if grad.ndim == 2 else grad @ weight
         g2 = grad.reshape(-1, grad.shape[-1])  # (batch..., out) -> (n, out)
-        gw = parallel.matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs[1] else None
+        gw = _fast.matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs[1] else None
         gb = g2.sum(axis=0) if self.needs[2] else None
         return gx, gw, gb
 

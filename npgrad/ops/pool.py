@@ -12,10 +12,10 @@ sending the gradient back through the same views. For the usual non-overlapping 
 Arrays are handled channels-last (``nhwc`` views), matching the memory layout that
 ``Conv2d`` produces, and returned as NCHW-shaped views.
 """
+from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .parallel import run_split, split_images
 from .spatial import (
     check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair, tap_slices,
 )
@@ -51,9 +51,8 @@ class MaxPool2d(Function):
     """``out[n, c, h, w]`` = the largest input in the window; the gradient goes to that one
     element (the first one, in row-major window order, when several tie, as in PyTorch).
 
-    Images are independent, so forward and backward deal them out to the worker threads
-    of ``run_split`` (as the convolution does): the 2x2 pool of the PyTorch example net
-    then runs on both cores.
+    Images are independent: ``_forward_images``/``_backward_images`` work on a range of
+    them, so the fast twin (``npgrad/_fast/pool.py``) can deal the batch out to threads.
     """
 
     def forward(self, x, kernel, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
@@ -64,38 +63,40 @@ class MaxPool2d(Function):
         out = xp.empty((n, ho, wo, c), x.dtype)
         # ``arg``: which tap holds the maximum (uint8 for up to 255 taps)
         arg = xp.empty((n, ho, wo, c), xp.min_scalar_type(kernel[0] * kernel[1]))
-
-        def work(share):
-            for a, b in share:
-                _max_over_taps(xpad[a:b], out[a:b], arg[a:b], kernel, stride, dilation)
-
-        run_split(work, split_images(n, out[0].nbytes))
         self.saved = (arg,)
         self.geometry = (x.shape, pads, kernel, stride, dilation, (ho, wo))
+        self._forward_images(xpad, out, [(0, n)])
         return nchw(out)
 
-    def backward(self, grad):
+    def _forward_images(self, xpad, out, ranges):
         (arg,) = self.saved
+        _, _, kernel, stride, dilation, _ = self.geometry
+        for a, b in ranges:
+            _max_over_taps(xpad[a:b], out[a:b], arg[a:b], kernel, stride, dilation)
+
+    def backward(self, grad):
         (n, c, h, w), pads, kernel, stride, dilation, out_hw = self.geometry
         g = xp.ascontiguousarray(nhwc(grad))  # same layout as ``arg``: 4 fast passes, not 4 gathers
-        disjoint = _disjoint(kernel, stride, dilation)
         shape = (n, h + pads[0] + pads[1], w + pads[2] + pads[3], c)
         # windows that tile the whole input write every element below: no need to zero first
-        tiled = disjoint and stride == kernel and shape[1:3] == (out_hw[0] * kernel[0],
-                                                                 out_hw[1] * kernel[1])
+        tiled = _disjoint(kernel, stride, dilation) and stride == kernel and shape[1:3] == (
+            out_hw[0] * kernel[0], out_hw[1] * kernel[1])
         gpad = xp.empty(shape, grad.dtype) if tiled else xp.zeros(shape, grad.dtype)
-
-        def work(share):
-            for a, b in share:
-                for t, i, j in _taps(kernel):
-                    rows, cols = tap_slices(i, j, stride, dilation, out_hw)
-                    if disjoint:  # each input element is in one window: write, don't add
-                        xp.multiply(arg[a:b] == t, g[a:b], out=gpad[a:b, rows, cols])
-                    else:
-                        gpad[a:b, rows, cols] += xp.where(arg[a:b] == t, g[a:b], 0)
-
-        run_split(work, split_images(n, g[0].nbytes))
+        self._backward_images(g, gpad, [(0, n)])
         return (nchw(gpad[:, pads[0] : pads[0] + h, pads[2] : pads[2] + w]),)
+
+    def _backward_images(self, g, gpad, ranges):
+        """Each tap's gradient goes where that tap held the maximum."""
+        (arg,) = self.saved
+        _, _, kernel, stride, dilation, out_hw = self.geometry
+        disjoint = _disjoint(kernel, stride, dilation)
+        for a, b in ranges:
+            for t, i, j in _taps(kernel):
+                rows, cols = tap_slices(i, j, stride, dilation, out_hw)
+                if disjoint:  # each input element is in one window: write, don't add
+                    xp.multiply(arg[a:b] == t, g[a:b], out=gpad[a:b, rows, cols])
+                else:
+                    gpad[a:b, rows, cols] += xp.where(arg[a:b] == t, g[a:b], 0)
 
 
 def _max_over_taps(xpad, out, arg, kernel, stride, dilation):
@@ -253,7 +254,8 @@ def max_pool2d_checked(where, input, kernel_size, stride=None, padding=0, dilati
                        ceil_mode=False, return_indices=False):
     x, batched, kernel, stride, padding, dilation = _pool_args(
         where, input, kernel_size, stride, padding, dilation, ceil_mode, "effective kernel")
-    out = MaxPool2d.apply(x, kernel, stride, padding, dilation, ceil_mode)
+    op = _fast_pool.MaxPool2d if _fast.use_fast() else MaxPool2d
+    out = op.apply(x, kernel, stride, padding, dilation, ceil_mode)
     if not batched:
         out = out.squeeze(0)
     if not return_indices:
@@ -322,3 +324,6 @@ def adaptive_avg_pool2d_checked(where, input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """PyTorch's ``F.adaptive_avg_pool2d``: average pooling to a fixed ``output_size``."""
     return adaptive_avg_pool2d_checked("adaptive_avg_pool2d", input, output_size)
+
+
+from .._fast import pool as _fast_pool  # noqa: E402  (it subclasses MaxPool2d above)

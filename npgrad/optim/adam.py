@@ -16,13 +16,9 @@ results agree with ``torch.optim.Adam`` to rounding.
 """
 import numpy as np
 
+from .. import _fast
 from .._tensor import Tensor
-from ._flat import FlatGroup
-from .optimizer import (Optimizer, _advance, _check, _effective_grad, _refuse_unsupported,
-                        _step_tensor)
-
-
-_CHUNK = 65536  # elements per chunk: 6 float32 arrays of it fit a 2-4 MiB L2 cache
+from .optimizer import Optimizer, _advance, _check, _refuse_unsupported, _step_tensor
 
 
 class Adam(Optimizer):
@@ -35,13 +31,14 @@ class Adam(Optimizer):
         _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
         _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         _refuse_unsupported(type(self).__name__, differentiable)
-        # foreach/fused/capturable choose PyTorch kernels; accepted and recorded only.
+        # foreach (None or True: the flat fast path; False: per parameter) is honoured;
+        # fused/capturable choose PyTorch kernels: accepted and recorded only.
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
-        self._flat_groups = {}  # id(param group) -> its FlatGroup, or None where it cannot pack
+        self._flat_groups = {}  # id(param group) -> its flat pack (npgrad/_fast/flat.py)
 
     def _init_state(self, p, group):
         state = {"step": _step_tensor(),
@@ -52,83 +49,24 @@ class Adam(Optimizer):
         return state
 
     def _step_group(self, group):
-        """The whole group in one flat update (see ``_flat.py``); False (go parameter by
-        parameter) when some parameter has no gradient this step or a step count of its
-        own, or when the parameters cannot share flat buffers."""
-        params = group["params"]
-        keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
-        flats = self._flat_groups
-        flat = flats.get(id(group))
-        if flat is None or not flat.still_valid(params):
-            live = {id(g) for g in self.param_groups}  # load_state_dict makes new groups:
-            for key in [k for k in flats if k not in live]:  # drop the old ones' buffers
-                del flats[key]
-            flat = flats[id(group)] = None
-            state = self.state
-            if all(p.grad is not None and p not in state for p in params):
-                # the first step: make the state now, so that it is born in the flat
-                # buffers (its arrays are then never replaced, as the per-parameter path)
-                for p in params:
-                    state[p] = self._init_state(p, group)
-            if FlatGroup.packable(params, state, keys):
-                flat = flats[id(group)] = FlatGroup(params, state, keys)
-        if flat is None:
+        """``foreach`` (PyTorch's default, None, included): the whole group in one update over
+        flat buffers, a fast path beside this file (``npgrad/_fast/flat.py``). It returns
+        False, and ``step`` goes parameter by parameter through ``_update``, where it cannot
+        pack the group; ``foreach=False`` always goes parameter by parameter."""
+        if group["foreach"] is False or not _fast.use_fast():
             return False
-        steps = [s["step"] for s in flat.states]
-        step = float(steps[0]._data) + 1
-        if any(float(s._data) + 1 != step for s in steps):
-            return False
-        wd, maximize = group["weight_decay"], group["maximize"]
-        grads = [None if p.grad is None else p.grad._data for p in params]
-        if not flat.fits(grads):
-            return False
-        if wd != 0 and not group["decoupled_weight_decay"]:
-            # the L2 penalty needs each parameter: fold it (and maximize) into the gather
-            for g, p, a, b in zip(grads, params, flat.offsets, flat.offsets[1:]):
-                _effective_grad(p._data, g, wd, maximize, flat.grad[a:b].reshape(g.shape))
-            maximize = False
-        else:
-            flat.gather_grads(grads)
-        if wd != 0 and group["decoupled_weight_decay"]:  # AdamW: shrink the weights first
-            for p in params:
-                p._data *= 1 - group["lr"] * wd
-        for s in steps:
-            s._data += 1
-        beta1, beta2 = group["betas"]
-        options = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-                       weight_decay=0, decoupled=False, maximize=maximize)
-        m, v = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"]
-        vmax = flat.buffers.get("max_exp_avg_sq")
+        from .._fast.flat import adam_step_group
 
-        def update(a, b):
-            adam_update(None, flat.grad[a:b], m[a:b], v[a:b],
-                        None if vmax is None else vmax[a:b], step,
-                        (flat.work[a:b], flat.step[a:b]), **options)
-
-        flat.run(update)
-        return True
+        return adam_step_group(self, group)
 
     def _update(self, param, grad, state, group):
         max_sq = state["max_exp_avg_sq"]._data if group["amsgrad"] else None
         beta1, beta2 = group["betas"]
-        arrays = [param, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq]
-        options = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-                       weight_decay=group["weight_decay"],
-                       decoupled=group["decoupled_weight_decay"], maximize=group["maximize"])
         step = _advance(state)
-        if param.size <= _CHUNK or not all(a is None or a.flags.c_contiguous for a in arrays):
-            adam_update(*arrays, step, self._scratch(param, 2), **options)
-            return
-        # A big parameter goes through the 13 passes a chunk at a time, so that each chunk's
-        # arrays stay in the CPU's cache between passes instead of streaming through memory
-        # 13 times: measured -20% on a 256x784 weight (920 -> 730 µs per step).
-        flat = [a.reshape(-1) if a is not None else None for a in arrays]
-        scratch = self._scratch(flat[0][:_CHUNK], 2)
-        for start in range(0, param.size, _CHUNK):
-            part = slice(start, start + _CHUNK)
-            chunk = [a[part] if a is not None else None for a in flat]
-            n = chunk[0].size
-            adam_update(*chunk, step, (scratch[0][:n], scratch[1][:n]), **options)
+        adam_update(param, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq,
+                    step, self._scratch(param, 2), lr=group["lr"], beta1=beta1, beta2=beta2,
+                    eps=group["eps"], weight_decay=group["weight_decay"],
+                    decoupled=group["decoupled_weight_decay"], maximize=group["maximize"])
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, scratch, *, lr,

@@ -1,4 +1,4 @@
-"""ops/parallel.py: chunks of work on persistent helper threads, and the row-split matmul."""
+"""npgrad/_fast/threads.py: chunks of work on persistent helper threads, and the row-split matmul."""
 import threading
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import npgrad
-from npgrad.ops import parallel
+from npgrad._fast import threads as parallel
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Independent chunks of work on worker threads: images of a batch (conv, pooling), row
-blocks of a big matmul (``matmul`` below), chunks of Adam's flat update (optim/_flat.py).
+blocks of a big matmul (``matmul`` below), chunks of Adam's flat update (``flat.py``).
 
 ``import npgrad`` keeps NumPy's BLAS on one thread (faster for small matrices, and no two
 BLAS threads spinning against each other on a busy machine: see ``npgrad/_threads.py``).

@@ -1,7 +1,7 @@
 """One flat buffer per kind of optimizer state, so that a step is a handful of NumPy calls
 for the whole model instead of a handful per parameter.
 
-An Adam step is 13 passes over the data (see adam.py). Done parameter by parameter, a
+An Adam step is 13 passes over the data (see optim/adam.py). Done parameter by parameter, a
 784-50-10 MLP (4 tensors) costs 52 NumPy calls per step, each with ~1 µs of overhead that
 the bias vectors (10 and 50 numbers) never earn back. With the running averages of every
 parameter laid end to end in one array, a step is:
@@ -11,7 +11,7 @@ parameter laid end to end in one array, a step is:
     apply    parameter += its slice of the flat step       1 call per parameter
 
 The chunks (``CHUNK`` elements) keep each pass's arrays in the CPU's cache, and they are
-dealt to worker threads (ops/parallel.py): NumPy's element-wise loops release the GIL.
+dealt to worker threads (``threads.py``): NumPy's element-wise loops release the GIL.
 
 What stays as PyTorch has it:
 - ``optimizer.state[p]["exp_avg"]`` is still a tensor shaped like ``p``: it is a view into
@@ -28,7 +28,10 @@ to the per-parameter path, and the group is packed again when it can be.
 """
 import numpy as np
 
-from ..ops.parallel import run_split
+from ..optim.adam import adam_update
+from ..optim.optimizer import _effective_grad
+
+from .threads import run_split
 
 CHUNK = 65536  # elements: the ~6 float32 arrays a pass touches, 1.5 MiB, stay in a 2 MiB L2
 
@@ -119,3 +122,61 @@ class FlatGroup:
                     target += step
 
         run_split(work, range(len(self.chunks)))
+
+
+def adam_step_group(opt, group):
+    """``opt`` (an Adam)'s step of one param group as one flat update; False (go parameter
+    by parameter, ``Adam._update``) when some parameter has no gradient this step or a step
+    count of its own, or when the parameters cannot share flat buffers."""
+    params = group["params"]
+    keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+    flats = opt._flat_groups
+    flat = flats.get(id(group))
+    if flat is None or not flat.still_valid(params):
+        live = {id(g) for g in opt.param_groups}  # load_state_dict makes new groups:
+        for key in [k for k in flats if k not in live]:  # drop the old ones' buffers
+            del flats[key]
+        flat = flats[id(group)] = None
+        state = opt.state
+        if all(p.grad is not None and p not in state for p in params):
+            # the first step: make the state now, so that it is born in the flat
+            # buffers (its arrays are then never replaced, as the per-parameter path)
+            for p in params:
+                state[p] = opt._init_state(p, group)
+        if FlatGroup.packable(params, state, keys):
+            flat = flats[id(group)] = FlatGroup(params, state, keys)
+    if flat is None:
+        return False
+    steps = [s["step"] for s in flat.states]
+    step = float(steps[0]._data) + 1
+    if any(float(s._data) + 1 != step for s in steps):
+        return False
+    wd, maximize = group["weight_decay"], group["maximize"]
+    grads = [None if p.grad is None else p.grad._data for p in params]
+    if not flat.fits(grads):
+        return False
+    if wd != 0 and not group["decoupled_weight_decay"]:
+        # the L2 penalty needs each parameter: fold it (and maximize) into the gather
+        for g, p, a, b in zip(grads, params, flat.offsets, flat.offsets[1:]):
+            _effective_grad(p._data, g, wd, maximize, flat.grad[a:b].reshape(g.shape))
+        maximize = False
+    else:
+        flat.gather_grads(grads)
+    if wd != 0 and group["decoupled_weight_decay"]:  # AdamW: shrink the weights first
+        for p in params:
+            p._data *= 1 - group["lr"] * wd
+    for s in steps:
+        s._data += 1
+    beta1, beta2 = group["betas"]
+    options = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                   weight_decay=0, decoupled=False, maximize=maximize)
+    m, v = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"]
+    vmax = flat.buffers.get("max_exp_avg_sq")
+
+    def update(a, b):
+        adam_update(None, flat.grad[a:b], m[a:b], v[a:b],
+                    None if vmax is None else vmax[a:b], step,
+                    (flat.work[a:b], flat.step[a:b]), **options)
+
+    flat.run(update)
+    return True
