@@ -27,8 +27,8 @@ def quiet_run(name, capsys, **kw):
 
 # ---------------------------------------------------------------------- the registry
 def test_every_lesson_is_registered_importable_and_runnable():
-    assert lessons.names()[:11] == [
-        "perceptron", "activations", "xor-from-scratch", "chain-rule", "autograd",
+    assert lessons.names()[:12] == [
+        "perceptron", "activations", "xor-from-scratch", "chain-rule", "autograd", "engine",
         "pixel-similarity", "seven-steps", "gradient-descent", "mnist-mlp", "mnist-augmented",
         "look-inside"]
     for name in lessons.names():
@@ -124,6 +124,30 @@ def test_autograd_lesson_grads_match_torch(capsys):
     losses = r["losses"]
     assert len(losses) == 10 and losses[-1] < losses[0] / 2
     assert all(b <= a for a, b in zip(losses, losses[1:]))
+
+
+def test_engine_lesson_by_hand_equals_backward_and_torch(capsys):
+    r, out = quiet_run("engine", capsys)
+    a, b, c, f = (torch.tensor(v, requires_grad=True) for v in (2.0, -3.0, 10.0, -2.0))
+    ((a * b + c) * f).backward()
+    want = {"a": a.grad.item(), "b": b.grad.item(), "c": c.grad.item(), "f": f.grad.item()}
+    assert r["by_hand"] == want == r["by_engine"] and r["same"]
+    # torch's node names, loss first: every node before the nodes that made its inputs
+    assert r["order"] == ["MulBackward0", "AddBackward0", "MulBackward0"]
+    assert "dL/da = 6" in out
+
+
+def test_engine_lesson_order_puts_every_node_before_its_parents():
+    from npgrad.lessons.engine import topological_order
+
+    x = npgrad.tensor(1.5, requires_grad=True)
+    y = x * x
+    z = (y + x).exp() * y  # y used twice, x three times: a diamond
+    order = topological_order(z.grad_fn)
+    position = {node: i for i, node in enumerate(order)}
+    assert len(position) == len(order) == 4
+    for node in order:
+        assert all(position[p] > position[node] for p in node.parents if p is not None)
 
 
 # ---------------------------------------------------------------------- 6-12: real MNIST
