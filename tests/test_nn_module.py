@@ -474,3 +474,25 @@ def test_module_list_and_dict_like_torch():
     assert "enc" in ours[2] and isinstance(ours[3], nn.ReLU)
     assert repr(ours[1][1:3]) == repr(theirs[1][1:3])
     assert [type(m).__name__ for m in ours[1]] == [type(m).__name__ for m in theirs[1]]
+
+
+def test_registered_values_live_in_one_place():
+    """A parameter, buffer or child is kept once, in the instance __dict__; the registries
+    name them in order and read through (so no two copies can disagree)."""
+    import copy
+
+    lin = npgrad.nn.Linear(3, 2)
+    lin.register_buffer("scale", npgrad.ones(2))
+    new = npgrad.nn.Parameter(npgrad.zeros(2, 3))
+    lin._parameters["weight"] = new  # written through the registry...
+    assert lin.weight is new and lin.__dict__["weight"] is new  # ...seen as the attribute
+    lin.weight = npgrad.nn.Parameter(npgrad.ones(2, 3))  # and the other way round
+    assert lin._parameters["weight"] is lin.weight
+    assert list(lin._parameters) == ["weight", "bias"] and list(lin._buffers) == ["scale"]
+    del lin.scale
+    assert "scale" not in lin._buffers and not hasattr(lin, "scale")
+    for clone in (copy.deepcopy(lin),):
+        assert clone._parameters["weight"] is clone.weight is not lin.weight
+        clone.bias = npgrad.nn.Parameter(npgrad.full((2,), 7.0))
+        assert clone._parameters["bias"] is clone.bias and lin.bias._data[0] != 7.0
+        np.testing.assert_array_equal(clone.weight.detach().numpy(), lin.weight.detach().numpy())

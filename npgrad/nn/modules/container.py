@@ -222,13 +222,13 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
-        return self._modules.keys()
+        return list(self._modules)
 
     def items(self):
-        return self._modules.items()
+        return list(self._modules.items())
 
     def values(self):
-        return self._modules.values()
+        return list(self._modules.values())
 
     def clear(self):
         for key in list(self._modules):
