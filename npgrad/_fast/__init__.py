@@ -99,6 +99,16 @@ def matmul(a, b):
     return a @ b
 
 
+def compiled_op(name):
+    """The compiled twin called ``name`` (``compiled/functions.py``) when the compiled
+    kernels are on, else None: ``(compiled_op("X") or X).apply(...)``."""
+    if not use_compiled():
+        return None
+    from .compiled import functions
+
+    return getattr(functions, name)
+
+
 def run_split(work, chunks):
     """``work(chunks)``; on the fast path the chunks are dealt out to helper threads."""
     if use_fast():

@@ -7,7 +7,8 @@ from .modules.activation import (
 )
 from .modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .modules.container import ModuleDict, ModuleList, Sequential
-from .modules.conv import Conv2d, Dropout2d
+from .modules.conv import Conv2d
+from .modules.dropout import Dropout2d
 from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .modules.dropout import Dropout
 from .modules.embedding import Embedding

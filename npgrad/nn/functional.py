@@ -10,10 +10,11 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..ops import activation as _activation
 from ..ops import normalization, reduction, unary
-from ..ops.activation import elu, gelu, hardtanh, leaky_relu, silu, softplus  # noqa: F401
+from ..ops.activation import dropout, elu, gelu, hardtanh, leaky_relu, silu, softplus  # noqa: F401
 from ..ops.embedding import Embedding as _Embedding
 from ..ops.linalg import linear  # noqa: F401
-from ..ops.conv import conv2d, dropout2d  # noqa: F401
+from ..ops.activation import dropout2d  # noqa: F401
+from ..ops.conv import conv2d  # noqa: F401
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_with_indices,
 )
@@ -22,7 +23,6 @@ from ..ops.loss import (  # noqa: F401
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 )
 from ..ops.padding import Pad as _Pad
-from ..random import get_rng
 
 
 # ---------------------------------------------------------------------- activations
@@ -77,21 +77,6 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 
 # ---------------------------------------------------------------------- dropout
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Inverted dropout: zero each element with probability ``p`` and scale the survivors by
-    1 / (1 - p). The identity when not training or when p = 0."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    data = input._data
-    if p == 1.0:
-        mask = xp.zeros(data.shape, dtype=data.dtype)
-    else:
-        mask = _activation.dropout_mask(data.shape, p, data.dtype, get_rng())
-    return _activation.maybe_inplace(input, lambda x: _activation.MaskMul.apply(x, mask), inplace)
-
-
 # ---------------------------------------------------------------------- normalization
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):

@@ -10,6 +10,7 @@ import math
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..random import get_rng
 from . import inplace
 
 
@@ -204,3 +205,41 @@ def dropout_mask(shape, p, dtype, rng):
     output equals the input and evaluation needs no rescaling."""
     keep = rng.random(shape, dtype=xp.float32) >= p
     return xp.multiply(keep, 1 / (1 - p), dtype=dtype)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Inverted dropout: zero each element with probability ``p`` and scale the survivors by
+    1 / (1 - p). The identity when not training or when p = 0."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    data = input._data
+    if p == 1.0:
+        mask = xp.zeros(data.shape, dtype=data.dtype)
+    else:
+        mask = dropout_mask(data.shape, p, data.dtype, get_rng())
+    return maybe_inplace(input, lambda x: MaskMul.apply(x, mask), inplace)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Channel dropout: zero whole feature maps ``input[n, c]`` with probability ``p`` and
+    scale the rest by 1 / (1 - p). Neighbouring pixels of a map are strongly correlated, so
+    dropping single pixels regularises little; dropping maps does (Tompson et al., 2015).
+
+    Input (N, C, H, W), or (N, C, L) treated per channel as PyTorch does.
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not isinstance(input, Tensor) or input._data.ndim not in (3, 4):
+        got = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"dropout2d: expected a 3-d or 4-d input, got {got}")
+    if not training or p == 0.0:
+        return input
+    data = input._data
+    mask_shape = data.shape[:2] + (1,) * (data.ndim - 2)
+    if p == 1.0:
+        mask = xp.zeros(mask_shape, data.dtype)
+    else:
+        mask = dropout_mask(mask_shape, p, data.dtype, get_rng())
+    return maybe_inplace(input, lambda x: MaskMul.apply(x, mask), inplace)

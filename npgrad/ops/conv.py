@@ -21,8 +21,6 @@ from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..random import get_rng
-from .activation import MaskMul, dropout_mask, maybe_inplace
 from .spatial import (
     check_positive, check_spatial_input, nchw, nhwc, pad_nhwc, pair, shape_of, unpad_nhwc,
 )
@@ -157,26 +155,3 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     channels-last memory).
     """
     return conv2d_checked("conv2d", input, weight, bias, stride, padding, dilation, groups)
-
-
-def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Channel dropout: zero whole feature maps ``input[n, c]`` with probability ``p`` and
-    scale the rest by 1 / (1 - p). Neighbouring pixels of a map are strongly correlated, so
-    dropping single pixels regularises little; dropping maps does (Tompson et al., 2015).
-
-    Input (N, C, H, W), or (N, C, L) treated per channel as PyTorch does.
-    """
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not isinstance(input, Tensor) or input._data.ndim not in (3, 4):
-        got = shape_of(input) if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"dropout2d: expected a 3-d or 4-d input, got {got}")
-    if not training or p == 0.0:
-        return input
-    data = input._data
-    mask_shape = data.shape[:2] + (1,) * (data.ndim - 2)
-    if p == 1.0:
-        mask = xp.zeros(mask_shape, data.dtype)
-    else:
-        mask = dropout_mask(mask_shape, p, data.dtype, get_rng())
-    return maybe_inplace(input, lambda x: MaskMul.apply(x, mask), inplace)

@@ -14,6 +14,7 @@ Cross-entropy is the loss of classification, so it gets the most care:
 """
 import warnings
 
+from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -548,7 +549,8 @@ def cross_entropy(
                 unsigned.max() < n_classes
                 and not (0 <= ignore_index < n_classes and (t == ignore_index).any())
             ):
-                return CrossEntropyIndices.apply(input, t, reduction=reduction)
+                op = _fast.compiled_op("CrossEntropyIndices") or CrossEntropyIndices
+                return op.apply(input, t, reduction=reduction)
         return _cross_entropy_indices(input, t, weight, ignore_index, reduction, label_smoothing, op)
     if t.dtype.kind != "f":
         raise RuntimeError(f"{op}: target must hold class indices (int64) or class probabilities (float), got {target.dtype}")

@@ -11,6 +11,7 @@ For each parameter θ with gradient g (PyTorch's formulation, step by step)::
 """
 import numpy as np
 
+from .. import _fast
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check, _effective_grad, _refuse_unsupported, required
 
@@ -36,6 +37,18 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         buf = state.get("momentum_buffer") if state is not None else None
+        if group["momentum"] != 0 and group["foreach"] is not False and _fast.use_compiled():
+            from .._fast.compiled.functions import sgd_fits, sgd_momentum
+
+            if sgd_fits(param, grad) and (buf is None or buf._data.flags.c_contiguous):
+                first = buf is None
+                if first:
+                    buf = state["momentum_buffer"] = Tensor._make(np.empty_like(param), None)
+                sgd_momentum(param, grad, buf._data, first, lr=group["lr"],
+                             momentum=group["momentum"], dampening=group["dampening"],
+                             nesterov=group["nesterov"], weight_decay=group["weight_decay"],
+                             maximize=group["maximize"])
+                return
         new_buf = sgd_update(param, grad, None if buf is None else buf._data,
                              self._scratch(param, 2), lr=group["lr"],
                              momentum=group["momentum"], dampening=group["dampening"],

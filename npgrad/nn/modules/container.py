@@ -6,7 +6,13 @@ model built from them has the same ``state_dict`` keys as in PyTorch (``layers.0
 import operator
 from collections import OrderedDict
 
+from ..._tensor import Tensor
+from ...ops import fused
 from ..module import Module, _addindent
+
+
+def _hooked(module):
+    return bool(module._forward_pre_hooks or module._forward_hooks)
 
 
 def _index(idx, length):
@@ -43,8 +49,37 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def forward(self, input):
+        if fused.enabled():  # the compiled kernels of [fast] are on
+            return self._forward_fused(input)
         for module in self._modules.values():
             input = module(input)
+        return input
+
+    def _forward_fused(self, input):
+        """The same as ``forward``, with every run ``Linear -> ReLU (-> Dropout)`` of plain,
+        hook-free layers on a 2-D float input done as one op (``npgrad/ops/fused.py``)."""
+        from .activation import ReLU
+        from .dropout import Dropout
+        from .linear import Linear
+
+        modules = [m for m in self._modules.values() if m is not None]
+        i = 0
+        while i < len(modules):
+            m = modules[i]
+            nxt = modules[i + 1] if i + 1 < len(modules) else None
+            if (type(m) is Linear and type(nxt) is ReLU and m.bias is not None
+                    and isinstance(input, Tensor) and input.ndim == 2
+                    and not (_hooked(m) or _hooked(nxt))):
+                drop = modules[i + 2] if i + 2 < len(modules) else None
+                if type(drop) is Dropout and not drop.inplace and not _hooked(drop):
+                    input = fused.linear_relu(input, m.weight, m.bias, drop.p, drop.training)
+                    i += 3
+                else:
+                    input = fused.linear_relu(input, m.weight, m.bias)
+                    i += 2
+                continue
+            input = m(input)
+            i += 1
         return input
 
     def __getitem__(self, idx):

@@ -1,6 +1,6 @@
-"""``Conv2d``, the convolutional layer, and ``Dropout2d``, the dropout made for its outputs.
+"""``Conv2d``, the convolutional layer.
 
-The arithmetic (im2col + one matmul, and its backward) lives in ``npgrad/ops/conv.py``.
+The arithmetic (a textbook convolution, and its fast twin) lives in ``npgrad/ops/conv.py``.
 """
 import math
 
@@ -10,7 +10,6 @@ from ..._tensor import Tensor
 from ...ops import conv as conv_ops
 from .. import init
 from ..module import Module
-from .dropout import Dropout
 from ..parameter import Parameter
 
 
@@ -93,11 +92,3 @@ class Conv2d(Module):
         if self.padding_mode != "zeros":
             text += f", padding_mode={self.padding_mode}"
         return text
-
-
-class Dropout2d(Dropout):
-    """Zeroes whole channels (feature maps) with probability ``p`` while training and scales
-    the kept ones by 1 / (1 - p); the identity in ``eval()`` mode."""
-
-    def forward(self, input):
-        return conv_ops.dropout2d(input, self.p, self.training, self.inplace)

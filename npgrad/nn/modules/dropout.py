@@ -1,4 +1,4 @@
-"""``Dropout``: randomly zero activations while training (a regulariser)."""
+"""``Dropout`` and ``Dropout2d``: randomly zero activations (or whole channels) while training."""
 from .. import functional as F
 from ..module import Module
 
@@ -19,3 +19,11 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels (feature maps) with probability ``p`` while training and scales
+    the kept ones by 1 / (1 - p); the identity in ``eval()`` mode."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)

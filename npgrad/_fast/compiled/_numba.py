@@ -1,0 +1,111 @@
+"""The numba kernels themselves (see ``__init__.py`` for what each one is the twin of).
+
+Every loop below does, element by element, the same operations in the same order as its
+NumPy twin does array by array, so the float results are the same."""
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+
+
+@_jit
+def adam_flat(grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step_out, c1, b2, c2,
+              bias_correction2_sqrt, neg_step_size, eps, maximize, amsgrad):
+    """Adam's 13 passes as one: the step to add to the parameters goes to ``step_out``;
+    ``exp_avg``/``exp_avg_sq`` (and ``max_exp_avg_sq`` if amsgrad) are updated in place.
+    The scalars come cast to the arrays' dtype (``c1`` = 1-beta1, ``c2`` = 1-beta2)."""
+    for i in range(grad.size):
+        g = -grad[i] if maximize else grad[i]
+        m = exp_avg[i] + (g - exp_avg[i]) * c1
+        exp_avg[i] = m
+        v = exp_avg_sq[i] * b2 + (g * c2) * g
+        exp_avg_sq[i] = v
+        if amsgrad:
+            if v > max_exp_avg_sq[i] or v != v:  # np.maximum propagates NaN
+                max_exp_avg_sq[i] = v
+            v = max_exp_avg_sq[i]
+        step_out[i] = (m * neg_step_size) / (np.sqrt(v) / bias_correction2_sqrt + eps)
+
+
+@_jit
+def sgd_momentum(param, grad, buf, neg_lr, momentum, damp, nesterov, weight_decay, maximize,
+                 first, use_wd, undamped):
+    """SGD with momentum on one parameter (1-D views), in place; scalars cast to its dtype
+    (``damp`` = 1-dampening). ``first``: the buffer starts as the gradient (PyTorch's first
+    step) instead of being decayed."""
+    for i in range(param.size):
+        g = -grad[i] if maximize else grad[i]
+        if use_wd:
+            g = g + param[i] * weight_decay
+        if first:
+            b = g
+        elif undamped:
+            b = buf[i] * momentum + g
+        else:
+            b = buf[i] * momentum + g * damp
+        buf[i] = b
+        d = g + b * momentum if nesterov else b
+        param[i] += d * neg_lr
+
+
+@_jit
+def cross_entropy_fwd(logits, target, losses, probs):
+    """Per row: losses = log(sum(exp(z - max))) - (z[t] - max); probs = softmax(z)."""
+    n, c = logits.shape
+    for r in range(n):
+        top = logits[r, 0]
+        for k in range(1, c):
+            if logits[r, k] > top:
+                top = logits[r, k]
+        total = np.exp(logits[r, 0] - top)
+        probs[r, 0] = total
+        for k in range(1, c):
+            e = np.exp(logits[r, k] - top)
+            probs[r, k] = e
+            total += e
+        losses[r] = np.log(total) - (logits[r, target[r]] - top)
+        for k in range(c):
+            probs[r, k] = probs[r, k] / total
+
+
+@_jit
+def cross_entropy_bwd(probs, target, scale, out):
+    """out = probs * scale[r] with scale[r] taken off each row's target column."""
+    n, c = probs.shape
+    for r in range(n):
+        s = scale[r]
+        for k in range(c):
+            out[r, k] = probs[r, k] * s
+        out[r, target[r]] -= s
+
+
+@_jit
+def bias_relu_fwd(out, bias, mask):
+    """out = max(out + bias, 0) in place (bias along the last axis); with a dropout ``mask``
+    (the same shape, scaled by 1/(1-p)) also out *= mask. An empty mask means no dropout."""
+    n, c = out.shape
+    has_mask = mask.shape[0] > 0
+    for r in range(n):
+        for k in range(c):
+            v = out[r, k] + bias[k]
+            if v > 0 or v != v:  # np.maximum(v, 0) keeps a NaN
+                out[r, k] = v * mask[r, k] if has_mask else v
+            else:
+                out[r, k] = 0
+
+
+@_jit
+def bias_relu_bwd(grad, out, mask, gin, gbias):
+    """gin = grad * mask * (out > 0); gbias = gin summed over the rows, row after row (as
+    NumPy's sum over axis 0 of a C-ordered array adds them)."""
+    n, c = grad.shape
+    has_mask = mask.shape[0] > 0
+    for k in range(c):
+        gbias[k] = 0
+    for r in range(n):
+        for k in range(c):
+            g = grad[r, k] * mask[r, k] if has_mask else grad[r, k]
+            if not out[r, k] > 0:
+                g = g - g  # grad * False: 0, and NaN for an inf or NaN grad, as NumPy
+            gin[r, k] = g
+            gbias[k] += g
