@@ -124,3 +124,4 @@ def __getattr__(name):
         mod, attr = _LAZY_ATTRS[name]
         return getattr(importlib.import_module(mod, __name__), attr)
     raise AttributeError(f"module 'npgrad' has no attribute '{name}'")
+from . import distributed  # noqa: E402,F401  (torch.distributed on MPI; mpi4py loads lazily)
