@@ -7,7 +7,7 @@ returned; ``work.wait()`` finishes it (and any step after it, such as AVG's divi
 """
 import numpy as np
 
-from .group import _mpi, resolve
+from .group import _mpi, resolve, wait_all
 
 
 class ReduceOp:
@@ -43,15 +43,16 @@ def _mpi_op(op, what):
 class Work:
     """A started operation: ``wait()`` blocks until it is done (then runs ``finish``)."""
 
-    def __init__(self, requests=(), finish=None):
+    def __init__(self, requests=(), finish=None, what="a collective"):
         self._requests = [r for r in requests if r is not None]
         self._finish = finish
         self._done = False
+        self._what = what
 
     def wait(self, timeout=None):
         if not self._done:
             if self._requests:
-                _mpi().Request.Waitall(self._requests)
+                wait_all(self._requests, self._what)
             self._done = True
             if self._finish is not None:
                 self._finish()
@@ -100,7 +101,8 @@ def _avg(data, n, what):
     if not np.issubdtype(data.dtype, np.floating):
         raise ValueError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got {data.dtype}")
     def finish():
-        data /= n
+        np.divide(data, n, out=data)
+
     return finish
 
 
@@ -114,10 +116,7 @@ def barrier(group=None, async_op=False, device_ids=None):
     g = _member(group, "barrier")
     if g is None:
         return None
-    if async_op:
-        return Work([g.comm.Ibarrier()])
-    g.comm.Barrier()
-    return None
+    return _done(Work([g.comm.Ibarrier()], what="barrier"), async_op)
 
 
 def broadcast(tensor, src=0, group=None, async_op=False, group_src=None):
@@ -126,7 +125,7 @@ def broadcast(tensor, src=0, group=None, async_op=False, group_src=None):
         return None
     data = _buffer(tensor, "broadcast")
     root = group_src if group_src is not None else g.group_rank(src, "broadcast")
-    return _done(Work([g.comm.Ibcast(data, root=root)]), async_op)
+    return _done(Work([g.comm.Ibcast(data, root=root)], what="broadcast"), async_op)
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
@@ -137,7 +136,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     mpi_op = _mpi_op(op, "all_reduce")
     finish = _avg(data, g.size(), "all_reduce") if op == ReduceOp.AVG else None
     request = g.comm.Iallreduce(_mpi().IN_PLACE, data, op=mpi_op)
-    return _done(Work([request], finish), async_op)
+    return _done(Work([request], finish, what="all_reduce"), async_op)
 
 
 def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -155,7 +154,7 @@ def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False, group_dst
         if op == ReduceOp.AVG:
             _avg(data, 1, "reduce")  # the same dtype check on every rank
         finish, request = None, g.comm.Ireduce(data.copy(), None, op=mpi_op, root=root)
-    return _done(Work([request], finish), async_op)
+    return _done(Work([request], finish, what="reduce"), async_op)
 
 
 def _check_list(tensors, n, data, what, name):
@@ -183,7 +182,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         for t, part in zip(tensor_list, out):
             t._data[...] = part
 
-    return _done(Work([g.comm.Iallgather(data, out)], finish), async_op)
+    return _done(Work([g.comm.Iallgather(data, out)], finish, what="all_gather"), async_op)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -198,7 +197,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
             f"all_gather_into_tensor: output must have world_size ({g.size()}) times the "
             f"input's elements and its dtype; got output {tuple(out.shape)} {out.dtype}, "
             f"input {tuple(data.shape)} {data.dtype}")
-    return _done(Work([g.comm.Iallgather(data, out)]), async_op)
+    return _done(Work([g.comm.Iallgather(data, out)], what="all_gather_into_tensor"), async_op)
 
 
 _all_gather_base = all_gather_into_tensor
@@ -215,7 +214,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False, group_ds
         if gather_list:
             raise ValueError("gather: Argument ``gather_list`` must NOT be specified on "
                              "non-destination ranks.")
-        return _done(Work([g.comm.Igather(data, None, root=root)]), async_op)
+        return _done(Work([g.comm.Igather(data, None, root=root)], what="gather"), async_op)
     if gather_list is None:
         raise ValueError("gather: Argument ``gather_list`` must be specified on destination rank.")
     _check_list(gather_list, g.size(), data, "gather", "gather_list")
@@ -225,7 +224,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False, group_ds
         for t, part in zip(gather_list, out):
             t._data[...] = part
 
-    return _done(Work([g.comm.Igather(data, out, root=root)], finish), async_op)
+    return _done(Work([g.comm.Igather(data, out, root=root)], finish, what="gather"), async_op)
 
 
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False, group_src=None):
@@ -239,12 +238,12 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False, group_
         if scatter_list:
             raise ValueError("scatter: Argument ``scatter_list`` must NOT be specified on "
                              "non-source ranks.")
-        return _done(Work([g.comm.Iscatter(None, data, root=root)]), async_op)
+        return _done(Work([g.comm.Iscatter(None, data, root=root)], what="scatter"), async_op)
     if scatter_list is None:
         raise ValueError("scatter: Argument ``scatter_list`` must be specified on source rank.")
     _check_list(scatter_list, g.size(), data, "scatter", "scatter_list")
     send = np.stack([t._data for t in scatter_list])
-    return _done(Work([g.comm.Iscatter(send, data, root=root)]), async_op)
+    return _done(Work([g.comm.Iscatter(send, data, root=root)], what="scatter"), async_op)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -261,7 +260,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
             f"output {tuple(out.shape)} {out.dtype}")
     finish = _avg(out, g.size(), "reduce_scatter_tensor") if op == ReduceOp.AVG else None
     request = g.comm.Ireduce_scatter_block(data, out, op=_mpi_op(op, "reduce_scatter_tensor"))
-    return _done(Work([request], finish), async_op)
+    return _done(Work([request], finish, what="reduce_scatter_tensor"), async_op)
 
 
 _reduce_scatter_base = reduce_scatter_tensor
@@ -281,14 +280,14 @@ def all_to_all_single(output, input, group=None, async_op=False):
     if g is None:
         return None
     out, data = _buffer(output, "all_to_all_single"), _buffer(input, "all_to_all_single")
-    return _done(Work([g.comm.Ialltoall(data, out)]), async_op)
+    return _done(Work([g.comm.Ialltoall(data, out)], what="all_to_all_single"), async_op)
 
 
 # ---------------------------------------------------------------------- point to point
 def send(tensor, dst, group=None, tag=0):
-    g = _member(group, "send")
-    if g is not None:
-        g.comm.Send(_buffer(tensor, "send"), dest=g.group_rank(dst, "send"), tag=tag)
+    work = isend(tensor, dst, group=group, tag=tag)
+    if work is not None:
+        work.wait()
 
 
 def recv(tensor, src=None, group=None, tag=0):
@@ -299,7 +298,8 @@ def recv(tensor, src=None, group=None, tag=0):
     MPI = _mpi()
     status = MPI.Status()
     source = MPI.ANY_SOURCE if src is None else g.group_rank(src, "recv")
-    g.comm.Recv(_buffer(tensor, "recv"), source=source, tag=tag, status=status)
+    request = g.comm.Irecv(_buffer(tensor, "recv"), source=source, tag=tag)
+    wait_all([request], "recv", [status])
     return g.ranks[status.Get_source()]
 
 
@@ -307,7 +307,8 @@ def isend(tensor, dst, group=None, tag=0):
     g = _member(group, "isend")
     if g is None:
         return None
-    return Work([g.comm.Isend(_buffer(tensor, "isend"), dest=g.group_rank(dst, "isend"), tag=tag)])
+    return Work([g.comm.Isend(_buffer(tensor, "isend"), dest=g.group_rank(dst, "isend"), tag=tag)],
+                what="send")
 
 
 def irecv(tensor, src=None, group=None, tag=0):
@@ -316,7 +317,7 @@ def irecv(tensor, src=None, group=None, tag=0):
         return None
     MPI = _mpi()
     source = MPI.ANY_SOURCE if src is None else g.group_rank(src, "irecv")
-    return Work([g.comm.Irecv(_buffer(tensor, "irecv"), source=source, tag=tag)])
+    return Work([g.comm.Irecv(_buffer(tensor, "irecv"), source=source, tag=tag)], what="recv")
 
 
 # ---------------------------------------------------------------------- Python objects

@@ -4,12 +4,17 @@ rule (an uncaught exception on any rank aborts the whole job).
 The world group wraps ``MPI.COMM_WORLD``; ``new_group(ranks)`` splits it. ``mpi4py`` is
 imported here, at ``init_process_group``, never when ``npgrad`` is imported.
 """
+import atexit
 import os
 import sys
 import threading
+import time
 
 _EXTRA_HINT = 'pip install "npgrad[distributed]"  (installs mpi4py and the mpich MPI wheels)'
 _BACKENDS = {None: "mpi", "mpi": "mpi", "gloo": "mpi", "cpu:gloo": "mpi", "cpu:mpi": "mpi"}
+
+
+_ABORT_GRACE_S = 0.5
 
 
 class ProcessGroup:
@@ -45,6 +50,7 @@ class _State:
     world = None  # the default ProcessGroup once init_process_group has run
     MPI = None
     hooks_installed = False
+    notice_comm = None  # a duplicate of the world's communicator for exit notices
 
 
 def is_available():
@@ -191,12 +197,14 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
 
 
 # ---------------------------------------------------------------------- faults
-def _abort(rank, what):
+def _abort(rank, what, message=None):
     """Print which rank failed and end every process of the job (MPI_Abort)."""
+    message = message or f"rank {rank} failed ({what})"
     try:
-        sys.stderr.write(f"npgrad.distributed: rank {rank} failed ({what}); aborting the "
-                         f"whole job with MPI_Abort so no rank waits forever\n")
+        sys.stderr.write(f"npgrad.distributed: {message}; aborting the whole job with "
+                         f"MPI_Abort so no rank waits forever\n")
         sys.stderr.flush()
+        time.sleep(_ABORT_GRACE_S)  # let mpiexec forward this rank's last output first
     finally:
         _State.MPI.COMM_WORLD.Abort(1)
 
@@ -221,3 +229,45 @@ def _install_abort_on_error():
 
     sys.excepthook = excepthook
     threading.excepthook = thread_hook
+    _State.notice_comm = _State.world.comm.Dup()
+    atexit.register(_announce_exit)
+
+
+# A rank that leaves (sys.exit, or the end of its script) while others still wait for it in
+# a collective would leave them waiting forever: nothing raised, no process died. So every
+# rank tells the others when it exits, on a communicator of its own, and a wait that hears
+# such news and still has not completed after _EXIT_GRACE_S aborts the job.
+_EXIT_TAG = 7001
+_EXIT_GRACE_S = 10.0
+
+
+def _announce_exit():
+    comm = _State.notice_comm
+    if comm is None:
+        return
+    import numpy as np
+
+    me = np.array([comm.Get_rank()], dtype=np.int64)
+    for r in range(comm.Get_size()):
+        if r != comm.Get_rank():
+            comm.Send(me, dest=r, tag=_EXIT_TAG)  # eight bytes: sent eagerly, never blocks
+
+
+def wait_all(requests, what, statuses=None):
+    """Wait for MPI ``requests`` (filling ``statuses``, a list of MPI.Status, if given);
+    abort the job if a rank they need has exited."""
+    MPI = _mpi()
+    if MPI.Request.Testall(requests, statuses):
+        return
+    comm = _State.notice_comm
+    if comm is None:
+        MPI.Request.Waitall(requests, statuses)
+        return
+    status, deadline, gone = MPI.Status(), None, None
+    while not MPI.Request.Testall(requests, statuses):
+        if deadline is None and comm.Iprobe(source=MPI.ANY_SOURCE, tag=_EXIT_TAG, status=status):
+            gone, deadline = status.Get_source(), time.monotonic() + _EXIT_GRACE_S
+        if deadline is not None and time.monotonic() > deadline:
+            me = comm.Get_rank()
+            _abort(me, None, f"rank {gone} has exited while rank {me} still waits for it in {what}")
+        time.sleep(0)
