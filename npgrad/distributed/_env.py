@@ -36,3 +36,16 @@ def fill(environ=os.environ):
     environ.setdefault("WORLD_SIZE", str(size))
     environ.setdefault("LOCAL_RANK", str(local))
     environ.setdefault("LOCAL_WORLD_SIZE", environ.get("MPI_LOCALNRANKS", str(size)))
+
+
+def find_mpiexec():
+    """The ``mpiexec`` to launch jobs with: the one beside this Python (where the ``mpich``
+    wheel puts it, even when that folder is not on PATH), else the first on PATH, else None."""
+    import shutil
+    import sys
+
+    for folder in (os.path.dirname(sys.executable), os.path.join(sys.prefix, "bin")):
+        path = os.path.join(folder, "mpiexec")
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return shutil.which("mpiexec")

@@ -57,7 +57,10 @@ def is_available():
     """True when the MPI backend can be used (mpi4py is installed)."""
     import importlib.util
 
-    return importlib.util.find_spec("mpi4py") is not None
+    try:
+        return importlib.util.find_spec("mpi4py") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _mpi():
