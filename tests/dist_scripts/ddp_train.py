@@ -154,5 +154,25 @@ opt.load_state_dict(ckpt["optimizer"])
 train(ddp, rank, n, start=ckpt["step"], steps=STEPS - ckpt["step"], opt=opt, ddp=ddp)
 same(weights(net), weights(ref), "resumed from a checkpoint")
 
+# 6. a forward without backward is fine; buffers follow rank 0's at each synchronised forward;
+#    eval() mode still averages gradients (as in PyTorch)
+npgrad.manual_seed(0)
+bn_net = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4))
+ddp = DDP(bn_net)
+x, y = batch(1)
+ddp(x)  # e.g. a look at the outputs with autograd on; no backward follows
+bn_net[1].running_mean._data[...] = rank  # ranks drift apart...
+ddp.eval()
+out = ddp(local(x, rank, n))
+assert np.all(bn_net[1].running_mean._data == 0), "buffers are broadcast from rank 0"
+out.sum().backward()
+grads = [None] * n
+dist.all_gather_object(grads, bn_net[0].weight.grad._data)
+for g in grads:
+    np.testing.assert_array_equal(g, grads[0])
+with npgrad.no_grad():
+    ddp(x)  # no sync under no_grad: nothing is pending afterwards
+assert not ddp._expect_reduction
+
 dist.destroy_process_group()
 print(f"ddp ok rank {rank}", flush=True)

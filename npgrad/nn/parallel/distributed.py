@@ -96,7 +96,8 @@ class DistributedDataParallel(Module):
                 self._where[id(p)] = (bucket, i)
         self._handles = [p.register_post_accumulate_grad_hook(self._grad_ready) for _, p in named]
         self._expect_reduction = False  # a synchronised backward is due / under way
-        self._started = 0
+        self._started = 0  # buckets whose allreduce has started
+        self._grads_seen = 0  # gradients that arrived since the last forward
         self._used = None
 
     @staticmethod
@@ -115,13 +116,15 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------------ forward
     def forward(self, *inputs, **kwargs):
-        syncing = self.require_backward_grad_sync and is_grad_enabled() and self.training
-        if self._expect_reduction and self._started < len(self._buckets):
+        # As in PyTorch: gradients (and buffers) are synchronised whenever autograd is on
+        # and we are not inside no_sync(), in train() and eval() mode alike.
+        syncing = self.require_backward_grad_sync and is_grad_enabled()
+        if self._expect_reduction and self._grads_seen and self._started < len(self._buckets):
             waiting = [n for b in self._buckets for n, ready in zip(b.names, b.ready) if not ready]
             self._reset()
             raise RuntimeError(_UNFINISHED.format(names=", ".join(waiting) or "(unknown)"))
         self._reset()
-        if self.broadcast_buffers and is_grad_enabled() and self.training and self._world > 1:
+        if syncing and self.broadcast_buffers and self._world > 1:
             from ... import distributed as dist
 
             for b in self.module.buffers():
@@ -136,6 +139,7 @@ class DistributedDataParallel(Module):
     def _reset(self):
         self._expect_reduction = False
         self._started = 0
+        self._grads_seen = 0
         self._used = None
         for b in self._buckets:
             b.pending, b.work = len(b.params), None
@@ -156,6 +160,7 @@ class DistributedDataParallel(Module):
         if not self._expect_reduction:
             return  # no_sync(), eval, or a backward that did not go through our forward
         bucket, i = self._where[id(param)]
+        self._grads_seen += 1
         if bucket.ready[i]:
             return
         bucket.slice(i)[...] = param.grad._data.reshape(-1)
