@@ -30,14 +30,18 @@ class Net(nn.Module):
         return self.fc2(h) + (self.spare(h) if spare else 0)
 
 
+DTYPE = [np.float32]
+
+
 def make(seed, extra=False):
     npgrad.manual_seed(seed)
-    return Net(extra)
+    net = Net(extra)
+    return net.double() if DTYPE[0] == np.float64 else net
 
 
 def batch(step):
     rng = np.random.default_rng(step)
-    x = rng.standard_normal((BATCH, 5)).astype(np.float32)
+    x = rng.standard_normal((BATCH, 5)).astype(DTYPE[0])
     y = rng.integers(0, 3, BATCH)
     return npgrad.tensor(x), npgrad.tensor(y)
 
@@ -52,8 +56,10 @@ def weights(model):
 
 def same(a, b, what):
     assert a.keys() == b.keys(), (what, sorted(a), sorted(b))
+    atol = 1e-5 if DTYPE[0] == np.float32 else 1e-12
     for k in a:
-        np.testing.assert_allclose(a[k], b[k], rtol=0, atol=1e-5, err_msg=f"{what}: {k}")
+        assert a[k].dtype == DTYPE[0], (what, k, a[k].dtype)
+        np.testing.assert_allclose(a[k], b[k], rtol=0, atol=atol, err_msg=f"{what}: {k}")
 
 
 def train(model, rank, n, accum=1, spare_every=0, start=0, steps=STEPS, opt=None, ddp=None):
@@ -90,19 +96,21 @@ dist.init_process_group("mpi")
 rank, n = dist.get_rank(), dist.get_world_size()
 assert os.environ["RANK"] == str(rank) and os.environ["WORLD_SIZE"] == str(n)
 
-# 1. plain DDP; ranks start from different weights: construction broadcasts rank 0's
-ref = make(0)
-train(ref, 0, 1)
-net = make(rank)
-ddp = DDP(net, bucket_cap_mb=0.0002)  # tiny buckets: several allreduces per backward
-assert len(ddp._buckets) > 1
-assert all(k.startswith("module.") for k in ddp.state_dict())
-assert ddp.module is net
-started_early = []
-net.fc1.weight.register_post_accumulate_grad_hook(lambda p: started_early.append(ddp._started))
-train(ddp, rank, n, ddp=ddp)
-same(weights(net), weights(ref), "plain DDP")
-assert started_early and min(started_early) >= 1, ("no bucket started during backward", started_early)
+# 1. plain DDP, float32 and float64; ranks start from different weights: construction
+#    broadcasts rank 0's
+for DTYPE[0] in (np.float64, np.float32):
+    ref = make(0)
+    train(ref, 0, 1)
+    net = make(rank)
+    ddp = DDP(net, bucket_cap_mb=0.0002)  # tiny buckets: several allreduces per backward
+    assert len(ddp._buckets) > 1
+    assert all(k.startswith("module.") for k in ddp.state_dict())
+    assert ddp.module is net
+    started_early = []
+    net.fc1.weight.register_post_accumulate_grad_hook(lambda p: started_early.append(ddp._started))
+    train(ddp, rank, n, ddp=ddp)
+    same(weights(net), weights(ref), "plain DDP")
+    assert started_early and min(started_early) >= 1, ("no bucket started during backward", started_early)
 
 # 2. gradient accumulation with no_sync
 ref = make(0)
