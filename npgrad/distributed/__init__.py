@@ -7,7 +7,7 @@
 
 Importing this package needs nothing beyond npgrad: ``mpi4py`` is imported by
 ``init_process_group`` (``is_available()`` says whether it can be). Install it with
-``pip install "npgrad[distributed]"``. See ``group.py`` (groups, queries, abort on error) and
+``pip install "npgrad[distributed]"``. See ``process_group.py`` (groups, queries, abort on error) and
 ``collectives.py`` (the collectives and point-to-point calls).
 """
 from . import _env
@@ -17,7 +17,7 @@ from .collectives import (
     gather, gather_object, irecv, isend, recv, reduce, reduce_op, reduce_scatter,
     reduce_scatter_tensor, scatter, send,
 )
-from .group import (
+from .process_group import (
     ProcessGroup, destroy_process_group, get_backend, get_global_rank,
     get_process_group_ranks, get_rank, get_world_size, init_process_group, is_available,
     is_gloo_available, is_initialized, is_mpi_available, is_nccl_available,

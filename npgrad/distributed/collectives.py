@@ -7,7 +7,7 @@ returned; ``work.wait()`` finishes it (and any step after it, such as AVG's divi
 """
 import numpy as np
 
-from .group import _mpi, resolve, wait_all
+from .process_group import _mpi, resolve, wait_all
 
 
 class ReduceOp:

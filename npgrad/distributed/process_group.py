@@ -233,15 +233,24 @@ def _install_abort_on_error():
     sys.excepthook = excepthook
     threading.excepthook = thread_hook
     _State.notice_comm = _State.world.comm.Dup()
+    threading.Thread(target=_watchdog, name="npgrad.distributed watchdog", daemon=True).start()
     atexit.register(_announce_exit)
 
 
 # A rank that leaves (sys.exit, or the end of its script) while others still wait for it in
 # a collective would leave them waiting forever: nothing raised, no process died. So every
-# rank tells the others when it exits, on a communicator of its own, and a wait that hears
-# such news and still has not completed after _EXIT_GRACE_S aborts the job.
+# rank tells the others when it exits (a message on a communicator of its own), and a
+# watchdog thread on each rank, which looks for such news twice a second, aborts the job
+# when this rank has been stuck in the same wait for _EXIT_GRACE_S after a rank left. Waits
+# themselves stay plain MPI_Waitall calls (mpi4py releases the GIL during them).
 _EXIT_TAG = 7001
 _EXIT_GRACE_S = 10.0
+_LOOK_EVERY_S = 0.5
+
+
+class _Waiting:
+    count = 0  # how many waits have started
+    what = None  # the operation now waited for (None: not waiting)
 
 
 def _announce_exit():
@@ -250,27 +259,45 @@ def _announce_exit():
         return
     import numpy as np
 
+    _State.notice_comm = None  # stops the watchdog
     me = np.array([comm.Get_rank()], dtype=np.int64)
     for r in range(comm.Get_size()):
         if r != comm.Get_rank():
             comm.Send(me, dest=r, tag=_EXIT_TAG)  # eight bytes: sent eagerly, never blocks
 
 
-def wait_all(requests, what, statuses=None):
-    """Wait for MPI ``requests`` (filling ``statuses``, a list of MPI.Status, if given);
-    abort the job if a rank they need has exited."""
+def _watchdog():
+    import numpy as np
+
     MPI = _mpi()
-    if MPI.Request.Testall(requests, statuses):
-        return
-    comm = _State.notice_comm
-    if comm is None:
-        MPI.Request.Waitall(requests, statuses)
-        return
-    status, deadline, gone = MPI.Status(), None, None
-    while not MPI.Request.Testall(requests, statuses):
-        if deadline is None and comm.Iprobe(source=MPI.ANY_SOURCE, tag=_EXIT_TAG, status=status):
-            gone, deadline = status.Get_source(), time.monotonic() + _EXIT_GRACE_S
-        if deadline is not None and time.monotonic() > deadline:
+    status, gone, since = MPI.Status(), None, None
+    while True:
+        time.sleep(_LOOK_EVERY_S)
+        comm = _State.notice_comm
+        if comm is None:
+            return
+        if gone is None and comm.Iprobe(source=MPI.ANY_SOURCE, tag=_EXIT_TAG, status=status):
+            buf = np.zeros(1, dtype=np.int64)
+            comm.Recv(buf, source=status.Get_source(), tag=_EXIT_TAG)
+            gone, since = int(buf[0]), time.monotonic()
+            stuck_in = _Waiting.count if _Waiting.what is not None else None
+        if gone is None:
+            continue
+        if _Waiting.what is None or _Waiting.count != stuck_in:
+            # not waiting, or a new wait began: time it from now
+            stuck_in = _Waiting.count if _Waiting.what is not None else None
+            since = time.monotonic()
+        elif time.monotonic() - since > _EXIT_GRACE_S:
             me = comm.Get_rank()
-            _abort(me, None, f"rank {gone} has exited while rank {me} still waits for it in {what}")
-        time.sleep(0)
+            _abort(me, None, f"rank {gone} has exited while rank {me} still waits for it in "
+                             f"{_Waiting.what}")
+
+
+def wait_all(requests, what, statuses=None):
+    """Wait for MPI ``requests`` (filling ``statuses``, a list of MPI.Status, if given)."""
+    _Waiting.count += 1
+    _Waiting.what = what
+    try:
+        _mpi().Request.Waitall(requests, statuses)
+    finally:
+        _Waiting.what = None
