@@ -5,7 +5,8 @@ time spent in communication, and a paper model of 8 and 64 ranks.
     python bench/bench_dist.py --batch 128 --steps 0   # steps 0 = a whole epoch
 
 Both runs train npgrad's default ``npgrad train`` network (784-256-128-10 MLP, Adam) on the
-same global batch of 128 images per step; with 2 ranks each rank computes 64 of them and
+same global batch of 128 images per step, every process on one thread (BLAS and npgrad's
+helper threads); with 2 ranks each rank computes 64 of them and
 DistributedDataParallel averages the gradients (one ~0.9 MB allreduce per step, started
 from the backward hooks). "Communication" is the time a rank spends inside MPI waits (the
 allreduce itself plus waiting for the slower rank). The 8/64-rank rows are a model, not a
@@ -56,8 +57,12 @@ def worker(args):
     from npgrad.distributed import collectives
     from npgrad.nn.parallel import DistributedDataParallel as DDP
 
-    dist.init_process_group("mpi")
+    from npgrad.ops import parallel
+
+    dist.init_process_group("mpi")  # with 2 ranks this gives each one core's worth of threads
     rank, n = dist.get_rank(), dist.get_world_size()
+    if n == 1:
+        parallel._CPUS = 1  # the baseline runs on one thread too
     waited = [0.0]
     real_wait = collectives.wait_all
 

@@ -264,6 +264,16 @@ def test_single_process_group_without_mpiexec():
     assert proc.stdout.split() == ["0", "1", "[1.0,", "2.0]", "[[1.0,", "2.0]]"]
 
 
+@needs_mpi
+def test_world_size_that_mpi_did_not_start_is_an_error():
+    code = "import npgrad.distributed as d\nd.init_process_group('mpi')\n"
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(env, PYTHONPATH=str(ROOT), WORLD_SIZE="4"), timeout=60)
+    assert proc.returncode != 0
+    assert "WORLD_SIZE=4 but MPI started 1 process(es)" in proc.stderr, proc.stderr
+
+
 def test_torchrun_variables_from_the_mpi_launcher():
     env = {"PMI_RANK": "3", "PMI_SIZE": "4", "MPI_LOCALRANKID": "1", "MPI_LOCALNRANKS": "2"}
     fill(env)

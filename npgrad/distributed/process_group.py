@@ -109,6 +109,17 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     os.environ.setdefault("LOCAL_RANK", str(r))
     if n > 1:
         _install_abort_on_error()
+        _share_cores(comm.Split_type(MPI.COMM_TYPE_SHARED).Get_size())
+
+
+def _share_cores(local_ranks):
+    """Ranks on one machine split its cores: npgrad's helper threads (conv, big matmuls,
+    Adam's chunks) get cores // local_ranks each, as torchrun gives each process one
+    OpenMP thread. BLAS already runs on one thread per process (see npgrad/_threads.py)."""
+    from ..ops import parallel
+
+    if local_ranks > 1:
+        parallel._CPUS = max(1, (os.cpu_count() or 1) // local_ranks)
 
 
 def is_initialized():
