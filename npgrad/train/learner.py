@@ -272,13 +272,13 @@ class Learner:
     # ------------------------------------------------------------------ checkpoints
     def save(self, path):
         """Write the model's ``state_dict`` to ``path`` (safetensors, atomic). Under
-        DistributedDataParallel only rank 0 writes, the bare module's weights."""
+        DistributedDataParallel only rank 0 writes, the bare module's weights (other ranks
+        that load it next should ``dist.barrier()`` first, as with torch.save)."""
         from ..serialization import save
-        from .distributed import barrier, is_main, unwrap
+        from .distributed import is_main, unwrap
 
         if is_main():
             save(unwrap(self.model).state_dict(), path)
-        barrier()
         return path
 
     def load(self, path):
