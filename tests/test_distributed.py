@@ -63,6 +63,14 @@ def test_ddp_equals_single_process_training(tmp_path):
 
 
 @needs_mpi
+def test_learner_under_ddp(tmp_path):
+    """DistributedSampler epochs, equal weights on every rank, SaveBestModel from rank 0."""
+    proc, _ = launch([SCRIPTS / "learner_ddp.py", tmp_path])
+    ok_lines(proc, "learner")
+    assert proc.stdout.count("train_loss") == 1  # only rank 0 prints
+
+
+@needs_mpi
 @pytest.mark.parametrize("mode", ["raise", "kill", "exit"])
 def test_a_failing_rank_ends_the_job(mode):
     proc, seconds = launch([SCRIPTS / "fault.py", mode], timeout=60)
