@@ -104,12 +104,14 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
             raise RuntimeError(f"init_process_group: {label}={given} but this process is MPI "
                                f"rank {r} of {n}")
     _State.world = ProcessGroup(comm, range(n))
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks on this machine
     os.environ.setdefault("RANK", str(r))
     os.environ.setdefault("WORLD_SIZE", str(n))
-    os.environ.setdefault("LOCAL_RANK", str(r))
+    os.environ.setdefault("LOCAL_RANK", str(node.Get_rank()))
     if n > 1:
         _install_abort_on_error()
-        _share_cores(comm.Split_type(MPI.COMM_TYPE_SHARED).Get_size())
+        _share_cores(node.Get_size())
+    node.Free()
 
 
 def _share_cores(local_ranks):
