@@ -38,6 +38,23 @@ def unwrap(model):
     return model
 
 
+def mean_over_ranks(model, value):
+    """``value`` averaged over the ranks when ``model`` is DistributedDataParallel (each
+    rank saw its share of the batches), else ``value`` itself."""
+    from ..nn.parallel import DistributedDataParallel
+
+    if not isinstance(model, DistributedDataParallel) or model._world == 1:
+        return value
+    import numpy as np
+
+    from .. import distributed as dist
+    from .._tensor import Tensor
+
+    t = Tensor._make(np.array([value], dtype=np.float64), None)
+    dist.all_reduce(t, op=dist.ReduceOp.AVG, group=model.process_group)
+    return float(t._data[0])
+
+
 def barrier():
     """Wait for every rank (a no-op in a single process)."""
     from .. import distributed as dist

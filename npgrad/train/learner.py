@@ -28,6 +28,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..optim.optimizer import Optimizer
 from .callbacks import Callback
+from .distributed import mean_over_ranks
 from .history import History
 from .metrics import to_numpy
 from .progress import progress
@@ -109,6 +110,7 @@ class Learner:
                     cb.before_epoch(self)
                 start = time.perf_counter()
                 train_loss = self._train_epoch(epoch, int(epochs), scheduler, batch_cbs)
+                train_loss = mean_over_ranks(self.model, train_loss)  # DDP: all ranks' batches
                 row = {"epoch": len(self.history.epochs) + 1, "train_loss": train_loss}
                 if self.valid_dl is not None:
                     row.update(self.evaluate())

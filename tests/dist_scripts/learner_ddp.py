@@ -32,6 +32,10 @@ learn = Learner(model, train_dl, valid_dl, nn.CrossEntropyLoss(), lr=1e-2, metri
 learn.fit(3)
 assert sampler.epoch == 2, sampler.epoch  # the Learner moved the shuffle on every epoch
 assert len(learn.history.losses) == 3 * len(train_dl) == 3 * 96 // (8 * n)
+mine = np.mean(learn.history.losses[-len(train_dl):])
+means = [None] * n
+dist.all_gather_object(means, mine)
+assert abs(learn.history.epochs[-1]["train_loss"] - np.mean(means)) < 1e-9  # all ranks' batches
 flat = np.concatenate([p._data.ravel() for p in model.parameters()])
 everyone = [None] * n
 dist.all_gather_object(everyone, flat)
