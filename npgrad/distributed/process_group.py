@@ -264,6 +264,7 @@ _LOOK_EVERY_S = 0.5
 class _Waiting:
     count = 0  # how many waits have started
     what = None  # the operation now waited for (None: not waiting)
+    lock = threading.Lock()  # the watchdog's MPI calls never overlap the exit's
 
 
 def _announce_exit():
@@ -272,7 +273,8 @@ def _announce_exit():
         return
     import numpy as np
 
-    _State.notice_comm = None  # stops the watchdog
+    with _Waiting.lock:
+        _State.notice_comm = None  # stops the watchdog before MPI is finalised
     me = np.array([comm.Get_rank()], dtype=np.int64)
     for r in range(comm.Get_size()):
         if r != comm.Get_rank():
@@ -286,14 +288,15 @@ def _watchdog():
     status, gone, since = MPI.Status(), None, None
     while True:
         time.sleep(_LOOK_EVERY_S)
-        comm = _State.notice_comm
-        if comm is None:
-            return
-        if gone is None and comm.Iprobe(source=MPI.ANY_SOURCE, tag=_EXIT_TAG, status=status):
-            buf = np.zeros(1, dtype=np.int64)
-            comm.Recv(buf, source=status.Get_source(), tag=_EXIT_TAG)
-            gone, since = int(buf[0]), time.monotonic()
-            stuck_in = _Waiting.count if _Waiting.what is not None else None
+        with _Waiting.lock:
+            comm = _State.notice_comm
+            if comm is None:
+                return
+            if gone is None and comm.Iprobe(source=MPI.ANY_SOURCE, tag=_EXIT_TAG, status=status):
+                buf = np.zeros(1, dtype=np.int64)
+                comm.Recv(buf, source=status.Get_source(), tag=_EXIT_TAG)
+                gone, since = int(buf[0]), time.monotonic()
+                stuck_in = _Waiting.count if _Waiting.what is not None else None
         if gone is None:
             continue
         if _Waiting.what is None or _Waiting.count != stuck_in:
