@@ -278,7 +278,10 @@ def _announce_exit():
     me = np.array([comm.Get_rank()], dtype=np.int64)
     for r in range(comm.Get_size()):
         if r != comm.Get_rank():
-            comm.Send(me, dest=r, tag=_EXIT_TAG)  # eight bytes: sent eagerly, never blocks
+            try:
+                comm.Send(me, dest=r, tag=_EXIT_TAG)  # eight bytes: sent eagerly, never blocks
+            except Exception:  # that rank is gone already: nobody to tell
+                pass
 
 
 def _watchdog():
