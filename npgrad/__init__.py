@@ -127,3 +127,4 @@ def __getattr__(name):
 
 
 from ._fast import kernels, set_kernels  # noqa: E402  which paths run: see npgrad/_fast
+from . import distributed  # noqa: E402,F401  (torch.distributed on MPI; mpi4py loads lazily)

@@ -212,6 +212,13 @@ class Tensor:
             owner._hooks = {}
         return _HookHandle(owner._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after this leaf's ``.grad`` has been accumulated in backward.
+        Returns a handle whose ``remove()`` unregisters it (see autograd/post_accumulate.py)."""
+        from .autograd.post_accumulate import register
+
+        return register(self, hook)
+
     # ------------------------------------------------------------------ conversion
     def item(self):
         if self._data.size != 1:

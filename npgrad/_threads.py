@@ -63,7 +63,7 @@ def set_num_threads(n):
 def blas_threads():
     """The BLAS thread count npgrad set (on import or by set_num_threads), or None if it
     set none (the environment chose). Conv and pooling spread their chunks over worker
-    threads only while BLAS runs on one (see ops/parallel.py)."""
+    threads only while BLAS runs on one (see npgrad/_fast/threads.py)."""
     return _threads
 
 

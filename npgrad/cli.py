@@ -172,6 +172,13 @@ def cmd_train(args):
     manual_seed(args.seed)
     train_dl, test_dl = _loaders(args.data_dir, args.download, args.batch_size, args.subset)
     model = build(args.model)
+    from .train.distributed import prepare  # mpiexec -n N: DDP, rank 0 prints and writes
+    try:
+        par = prepare(model, train_dl, args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not par.main:
+        sys.stdout = open(os.devnull, "w")
     if args.optimizer == "adam":
         opt_func = optim.Adam
     else:
@@ -179,13 +186,16 @@ def cmd_train(args):
             return optim.SGD(params, lr=lr, momentum=0.9)
     print(f"training {args.model} on {len(train_dl.dataset)} images: {args.epochs} "
           f"epoch{'s' * (args.epochs != 1)}, "
-          f"batch {args.batch_size}, {args.optimizer} with 1cycle to lr {lr:g}, seed {args.seed}",
-          flush=True)
-    learn = Learner(model, train_dl, test_dl, nn.CrossEntropyLoss(), opt_func=opt_func, lr=lr,
-                    metrics=[accuracy], progress=not args.no_progress)
+          f"batch {args.batch_size}, {args.optimizer} with 1cycle to lr {lr:g}, seed {args.seed}"
+          f"{par.describe()}", flush=True)
+    learn = Learner(par.model, par.train_dl, test_dl if par.main else None, nn.CrossEntropyLoss(),
+                    opt_func=opt_func, lr=lr, metrics=[accuracy],
+                    progress=par.main and not args.no_progress, verbose=par.main)
     start = time.perf_counter()
     learn.fit_one_cycle(args.epochs, lr)
     seconds = time.perf_counter() - start
+    if not par.main:
+        return 0  # rank 0 alone writes the run folder
     final = learn.history.epochs[-1]
     print(f"accuracy: {final['accuracy']:.4f}")
 
@@ -202,6 +212,7 @@ def cmd_train(args):
     settings = {k: getattr(args, k) for k in ("model", "epochs", "batch_size", "optimizer",
                                               "seed", "data_dir", "subset")}
     settings.update(lr=lr, schedule="1cycle (OneCycleLR)", out=out)
+    settings["processes"] = par.world
     run = {"settings": settings,
            "results": {"accuracy": final["accuracy"], "valid_loss": final["valid_loss"],
                        "train_seconds": seconds, "test_images": len(test_dl.dataset),

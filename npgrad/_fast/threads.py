@@ -17,6 +17,13 @@ _CPUS = os.cpu_count() or 1
 _MAX_HELPERS = 3
 
 
+def share_cores(processes):
+    """This process is one of ``processes`` on the machine (distributed training): its
+    helper threads take only its share of the cores."""
+    global _CPUS
+    _CPUS = max(1, (os.cpu_count() or 1) // processes)
+
+
 def worker_count():
     """Threads for the chunk loops: every core (up to 4) while BLAS runs on one
     thread, as ``import npgrad`` sets it; one when BLAS threads by itself (set_num_threads(n)

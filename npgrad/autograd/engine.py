@@ -9,6 +9,7 @@
 4. Leaves accumulate into ``.grad``; a non-leaf keeps one only after ``retain_grad()``.
 """
 from .. import _backend
+from . import post_accumulate as _post
 
 xp = _backend.xp
 _ndarray = _backend.ndarray
@@ -111,7 +112,11 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             if t.grad_fn is not None:
                 captured_fns[t.grad_fn] = t
 
-    for fn in topological_order(list(grads)):
+    order = topological_order(list(grads))
+    # With post-accumulate hooks (DDP) a leaf gets its gradient as soon as it is complete.
+    uses = _post.leaf_uses(order) if _post.REGISTRY and capture is None else None
+
+    for fn in order:
         grad = grads.pop(fn, None)
         if grad is None:
             continue
@@ -151,6 +156,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 grads[parent] = grads[parent] + g
             else:
                 grads[parent] = g
+        if uses is not None:
+            _post.deliver_ready(uses, fn, leaves, lambda t, g, s: _deliver_to_leaf(t, g, s, None))
 
     for t, g, shared in leaves.values():
         _deliver_to_leaf(t, g, shared, capture)
@@ -175,6 +182,8 @@ def _deliver_to_leaf(t, g, shared, capture):
         shared = shared or hooked is not g
         g = hooked
     _accumulate(t, g, shared)
+    if _post.REGISTRY:
+        _post.run(t)
 
 
 class Capture(dict):

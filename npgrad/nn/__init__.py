@@ -29,3 +29,4 @@ __all__ = [
     "Softplus", "Tanh", "Unflatten",
 ]
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "Dropout2d", "MaxPool2d"]
+from . import parallel  # noqa: E402,F401  (DistributedDataParallel, DataParallel)

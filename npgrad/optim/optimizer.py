@@ -171,7 +171,7 @@ class Optimizer:
 
     def _step_group(self, group):
         """A whole group's step in one go (optimizers with a flat-buffer path, see
-        ``_flat.py``); returns False to have ``step`` go parameter by parameter."""
+        ``npgrad/_fast/flat.py``); returns False to have ``step`` go parameter by parameter."""
         return False
 
     def _init_state(self, p, group):

@@ -115,16 +115,21 @@ class SaveBestModel(_Monitor):
     def after_epoch(self, learn):
         from ..serialization import save
 
+        from .distributed import barrier, is_main, unwrap
+
         value = self._current(learn)
         if self._improved(value):
             self.best, self.best_epoch = value, learn.epoch
-            save(learn.model.state_dict(), self.path)
+            if is_main():  # under DDP rank 0 alone writes the checkpoint
+                save(unwrap(learn.model).state_dict(), self.path)
+            barrier()
 
     def after_fit(self, learn):
         from ..serialization import load
+        from .distributed import unwrap
 
         if self.load_best and self.best_epoch is not None:
-            learn.model.load_state_dict(load(self.path))
+            unwrap(learn.model).load_state_dict(load(self.path))
 
     def __repr__(self):
         return f"SaveBestModel({self.path!r}, monitor={self.monitor!r})"

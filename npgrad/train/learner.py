@@ -28,6 +28,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..optim.optimizer import Optimizer
 from .callbacks import Callback
+from .distributed import mean_over_ranks
 from .history import History
 from .metrics import to_numpy
 from .progress import progress
@@ -104,10 +105,12 @@ class Learner:
         try:
             for epoch in range(int(epochs)):
                 self.epoch = epoch
+                _set_sampler_epoch(self.train_dl, len(self.history.epochs))
                 for cb in cbs:
                     cb.before_epoch(self)
                 start = time.perf_counter()
                 train_loss = self._train_epoch(epoch, int(epochs), scheduler, batch_cbs)
+                train_loss = mean_over_ranks(self.model, train_loss)  # DDP: all ranks' batches
                 row = {"epoch": len(self.history.epochs) + 1, "train_loss": train_loss}
                 if self.valid_dl is not None:
                     row.update(self.evaluate())
@@ -270,17 +273,22 @@ class Learner:
 
     # ------------------------------------------------------------------ checkpoints
     def save(self, path):
-        """Write the model's ``state_dict`` to ``path`` (safetensors, atomic)."""
+        """Write the model's ``state_dict`` to ``path`` (safetensors, atomic). Under
+        DistributedDataParallel only rank 0 writes, the bare module's weights (other ranks
+        that load it next should ``dist.barrier()`` first, as with torch.save)."""
         from ..serialization import save
+        from .distributed import is_main, unwrap
 
-        save(self.model.state_dict(), path)
+        if is_main():
+            save(unwrap(self.model).state_dict(), path)
         return path
 
     def load(self, path):
         """Load weights written by ``save`` (or ``SaveBestModel``) into the model."""
         from ..serialization import load
+        from .distributed import unwrap
 
-        self.model.load_state_dict(load(path))
+        unwrap(self.model).load_state_dict(load(path))
         return self
 
     # ------------------------------------------------------------------ printing
@@ -299,6 +307,13 @@ class Learner:
     def __repr__(self):
         return (f"Learner(model={type(self.model).__name__}, loss_func={self.loss_func!r}, "
                 f"metrics={[_metric_name(m) for m in self.metrics]}, epochs_done={len(self.history)})")
+
+
+def _set_sampler_epoch(dl, epoch):
+    """A new shuffle each epoch for a DistributedSampler (the same on every rank)."""
+    sampler = getattr(dl, "sampler", None)
+    if hasattr(sampler, "set_epoch"):
+        sampler.set_epoch(epoch)
 
 
 def _metric_name(metric):

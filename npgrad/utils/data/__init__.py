@@ -33,3 +33,8 @@ __all__ = [
     "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
     "get_worker_info", "random_split",
 ]
+
+from . import distributed  # noqa: E402
+from .distributed import DistributedSampler  # noqa: E402
+
+__all__ += ["DistributedSampler"]
