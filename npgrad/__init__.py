@@ -40,6 +40,11 @@ from .ops.unary import (
 )
 from ._threads import get_num_threads, set_num_threads
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from ._tensor_functions import (  # noqa: F401  (also adds their Tensor methods)
+    addbmm, addmm, addmv, argwhere, baddbmm, bincount, cdist, cummax, cummin, diag, einsum,
+    erf, erfc, erfinv, ger, histc, index_add, kron, lerp, masked_select, meshgrid, narrow,
+    nonzero, outer, repeat_interleave, scatter, scatter_add, tensordot, trace, tril, triu,
+)
 
 __version__ = "0.1.0"
 
