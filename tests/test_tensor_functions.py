@@ -325,3 +325,19 @@ def test_erf_family_accuracy(dtype):
     theirs = torch.erfinv(torch.tensor(y)).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-7 if dtype == np.float32 else 0)
     assert npgrad.erf(npgrad.tensor([1, 2])).dtype == npgrad.float32  # ints give float32, as torch
+
+
+# ---------------------------------------------------------------- pow's fast paths
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("exponent", [0, 1, 2, 3, 4, 0.5, -1, -0.5, -2, 2.0, 3.0, 1.5, -3, 0.0])
+def test_pow_small_exponents(exponent, dtype):
+    x = np.random.default_rng(0).uniform(0.1, 3, (4, 5)).astype(dtype)
+    x[0, 0] = 0.0
+    ours, theirs = pair(x, requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        o = ours**exponent + npgrad.pow(ours, exponent)
+        o.sum().backward()
+    t = theirs**exponent + torch.pow(theirs, exponent)
+    t.sum().backward()
+    assert_same(o, t, f"x ** {exponent}", rtol=2e-6 if dtype == np.float32 else None)
+    assert_same(ours.grad, theirs.grad, f"grad of x ** {exponent}", rtol=2e-6 if dtype == np.float32 else None)
