@@ -341,3 +341,28 @@ def test_pow_small_exponents(exponent, dtype):
     t.sum().backward()
     assert_same(o, t, f"x ** {exponent}", rtol=2e-6 if dtype == np.float32 else None)
     assert_same(ours.grad, theirs.grad, f"grad of x ** {exponent}", rtol=2e-6 if dtype == np.float32 else None)
+
+
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_reduce_argument(reduce):
+    x = np.arange(12, dtype=np.float32).reshape(3, 4) + 1
+    idx = [[0, 1, 2, 0], [0, 0, 0, 0]]
+    src = np.full((2, 4), 2.0, np.float32)
+    ours = npgrad.tensor(x).scatter_(0, npgrad.tensor(idx), npgrad.tensor(src), reduce=reduce)
+    theirs = torch.tensor(x).scatter_(0, torch.tensor(idx), torch.tensor(src), reduce=reduce)
+    assert_same(ours, theirs)
+    ours = npgrad.scatter(npgrad.tensor(x), 1, npgrad.tensor(idx), 3.0, reduce=reduce)
+    theirs = torch.scatter(torch.tensor(x), 1, torch.tensor(idx), 3.0, reduce=reduce)
+    assert_same(ours, theirs)
+
+
+def test_einsum_big_operands_take_the_optimized_path():
+    a, b = np.random.default_rng(0).standard_normal((2, 2, 3, 40, 40)), np.random.default_rng(1).standard_normal((2, 3, 40, 40))
+    (oa, ta), (ob, tb) = pair(a, requires_grad=True), pair(b, requires_grad=True)
+    o = npgrad.einsum("...hqd,...hkd->...hqk", oa, ob)
+    t = torch.einsum("...hqd,...hkd->...hqk", ta, tb)
+    assert_same(o, t)
+    o.sum().backward()
+    t.sum().backward()
+    assert_same(oa.grad, ta.grad)
+    assert_same(ob.grad, tb.grad)

@@ -16,6 +16,13 @@ from ..autograd.function import Function
 _LETTERS = string.ascii_letters
 
 
+def _run(eq, *arrays):
+    """np.einsum; with ``optimize`` (BLAS-backed contractions, pairwise order) unless the
+    arrays are so small that planning the path costs more than it saves."""
+    big = len(arrays) > 2 or max(a.size for a in arrays) > 4096
+    return xp.einsum(eq, *arrays, optimize=big)
+
+
 def _parse(equation, shapes):
     """(input subscripts, output subscripts) with letters only."""
     eq = equation.replace(" ", "")
@@ -70,7 +77,7 @@ class Einsum(Function):
         self.subs, self.out = subs, out
         self.saved = arrays
         eq = ",".join(subs) + "->" + out
-        return xp.einsum(eq, *arrays, optimize=len(arrays) > 2)
+        return _run(eq, *arrays)
 
     def backward(self, grad):
         arrays = self.saved
@@ -91,7 +98,7 @@ class Einsum(Function):
         reachable = self.out + "".join(others)
         avail = "".join(c for c in unique if c in reachable)
         eq = ",".join([self.out] + others) + "->" + avail
-        g = xp.einsum(eq, grad, *other_arrays, optimize=len(other_arrays) > 1)
+        g = _run(eq, grad, *other_arrays)
         # labels only this operand had: the output does not depend on them, broadcast back
         own = {c: n for c, n in zip(sub, a.shape)}
         g = g.reshape(tuple(g.shape[avail.index(c)] if c in avail else 1 for c in unique))
