@@ -129,3 +129,10 @@ def __getattr__(name):
         mod, attr = _LAZY_ATTRS[name]
         return getattr(importlib.import_module(mod, __name__), attr)
     raise AttributeError(f"module 'npgrad' has no attribute '{name}'")
+
+
+# issue 11: the legacy typed constructors make their dtype (they were aliases of Tensor)
+from ._legacy_tensors import (  # noqa: E402,F401
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor,
+)

@@ -105,3 +105,52 @@ def test_creation_errors():
             fn(torch)
         with pytest.raises((RuntimeError, TypeError, ValueError)):
             fn(npgrad)
+
+
+LEGACY = [
+    ("Tensor_data", lambda L: L.Tensor([1, 2])),
+    ("Tensor_nested", lambda L: L.Tensor([[1.5, 2], [3, 4]])),
+    ("Tensor_sizes", lambda L: L.Tensor(2, 3).zero_()),
+    ("Tensor_one_size", lambda L: L.Tensor(3).zero_()),
+    ("Tensor_Size", lambda L: L.Tensor(L.Size([2, 1])).zero_()),
+    ("Tensor_empty", lambda L: L.Tensor()),
+    ("Tensor_of_tensor", lambda L: L.Tensor(L.tensor([1, 2]))),
+    ("LongTensor_data", lambda L: L.LongTensor([1, 2])),
+    ("LongTensor_floats", lambda L: L.LongTensor([1.7, -2.2])),
+    ("LongTensor_sizes", lambda L: L.LongTensor(2, 2).zero_()),
+    ("FloatTensor", lambda L: L.FloatTensor([1, 2])),
+    ("DoubleTensor", lambda L: L.DoubleTensor([[1, 2]])),
+    ("IntTensor", lambda L: L.IntTensor([3])),
+    ("ByteTensor", lambda L: L.ByteTensor([3, 250])),
+    ("BoolTensor", lambda L: L.BoolTensor([1, 0, 1])),
+    ("HalfTensor", lambda L: L.HalfTensor([0.5])),
+]
+
+
+@pytest.mark.parametrize("name, fn", LEGACY, ids=[c[0] for c in LEGACY])
+def test_legacy_constructors(name, fn):
+    assert_same(fn(npgrad), fn(torch), name)
+
+
+def test_legacy_isinstance_and_errors():
+    for cls, ok in (("LongTensor", "int64"), ("FloatTensor", "float32"), ("DoubleTensor", "float64")):
+        for dt in ("int64", "float32", "float64"):
+            assert isinstance(npgrad.zeros(2, dtype=getattr(npgrad, dt)), getattr(npgrad, cls)) == (dt == ok)
+            assert isinstance(torch.zeros(2, dtype=getattr(torch, dt)), getattr(torch, cls)) == (dt == ok)
+    assert isinstance(npgrad.LongTensor([1]), npgrad.Tensor)
+    for fn in (lambda L: L.Tensor(2.5), lambda L: L.Tensor(-1)):
+        with pytest.raises((TypeError, RuntimeError)):
+            fn(torch)
+        with pytest.raises((TypeError, RuntimeError)):
+            fn(npgrad)
+
+
+@pytest.mark.parametrize("target", ["LongTensor", "DoubleTensor", "torch.IntTensor", "torch.FloatTensor"])
+def test_type_with_legacy_names(target):
+    x = np.array([1.5, -2.0], np.float32)
+
+    def conv(L):
+        t = L.tensor(x)
+        return t.type(target) if "." in target else t.type(getattr(L, target))
+
+    assert_same(conv(npgrad), conv(torch))
