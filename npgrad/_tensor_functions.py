@@ -5,7 +5,8 @@ from ._tensor import Tensor
 from .ops import inplace as _inplace
 from .ops.einsum import einsum
 from .ops.matrix import (
-    addbmm, addmm, addmv, baddbmm, cdist, diag, kron, outer, tensordot, trace, tril, triu,
+    addbmm, addmm, addmv, baddbmm, cdist, diag, diagonal, kron, outer, tensordot, trace, tril,
+    tril_indices, triu, triu_indices,
 )
 from .ops.misc import (
     bincount, cummax, cummin, histc, lerp, meshgrid, narrow, repeat_interleave, unfold,
@@ -21,7 +22,8 @@ __all__ = [
     "addbmm", "addmm", "addmv", "argwhere", "baddbmm", "bincount", "cdist", "cummax", "cummin",
     "diag", "einsum", "erf", "erfc", "erfinv", "ger", "histc", "index_add", "kron", "lerp",
     "masked_select", "meshgrid", "narrow", "nonzero", "outer", "repeat_interleave", "scatter",
-    "scatter_add", "tensordot", "trace", "tril", "triu",
+    "scatter_add", "tensordot", "trace", "tril", "triu", "diagonal", "tril_indices",
+    "triu_indices",
 ]
 
 
@@ -61,7 +63,7 @@ _METHODS = {
     "repeat_interleave": repeat_interleave, "scatter": _scatter_method,
     "scatter_add": scatter_add, "index_add": _index_add_method,
     "masked_select": masked_select, "nonzero": nonzero, "argwhere": argwhere,
-    "unfold": unfold, "cummax": cummax, "cummin": cummin,
+    "unfold": unfold, "cummax": cummax, "cummin": cummin, "diagonal": diagonal,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -65,6 +65,9 @@ OPS = [
     Op("diag_take", lambda L, a: L.diag(a), [((3, 4),)]),
     Op("diag_take_k", lambda L, a: a.diag(1) * 2 + L.diag(a, -1)[:2].sum(), [((4, 3),)]),
     Op("diag_take_far", lambda L, a: a.diag(5), [((3, 4),)]),
+    Op("diagonal", lambda L, a: L.diagonal(a) + a.diagonal(1).sum(), [((3, 4),), ((4, 3),)]),
+    Op("diagonal_dims", lambda L, a: L.diagonal(a, -1, 0, 2) * 2 + a.diagonal(offset=1, dim1=-1, dim2=-2).sum(),
+       [((3, 2, 4),)]),
     Op("trace", lambda L, a: L.trace(a) + a.trace(), [((3, 4),), ((4, 2),)]),
     Op("outer", lambda L, a, b: L.outer(a, b) + a.outer(b) + L.ger(a, b), [((3,), (4,)), ((0,), (2,))]),
     Op("kron", lambda L, a, b: L.kron(a, b), [((2, 3), (3, 2)), ((3,), (2, 2)), ((2, 1, 2), (2, 3))]),
@@ -366,3 +369,10 @@ def test_einsum_big_operands_take_the_optimized_path():
     t.sum().backward()
     assert_same(oa.grad, ta.grad)
     assert_same(ob.grad, tb.grad)
+
+
+@pytest.mark.parametrize("args", [(3, 3), (3, 4, 1), (4, 3, -1), (2, 5, -3), (0, 2)])
+def test_tril_triu_indices(args):
+    _both(lambda L: L.tril_indices(*args))
+    _both(lambda L: L.triu_indices(*args))
+    _both(lambda L: L.tril_indices(*args, dtype=L.int32))

@@ -91,6 +91,49 @@ def trace(x):
     return _DiagTake.apply(x, 0).sum()
 
 
+def _triangle_indices(row, col, offset, lower, dtype):
+    from .. import _dtype
+
+    r, c = xp.tril_indices(row, offset, col) if lower else xp.triu_indices(row, offset, col)
+    return Tensor._make(xp.stack([r, c]).astype(_dtype.to_np(dtype) or xp.int64), None)
+
+
+def tril_indices(row, col, offset=0, dtype=None, device=None, layout=None):
+    """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row."""
+    return _triangle_indices(row, col, offset, True, dtype)
+
+
+def triu_indices(row, col, offset=0, dtype=None, device=None, layout=None):
+    return _triangle_indices(row, col, offset, False, dtype)
+
+
+class Diagonal(Function):
+    """The diagonal ``offset`` of the (dim1, dim2) planes, as a new last dim."""
+
+    def forward(self, x, offset, axis1, axis2):
+        self.args, self.shape = (offset, axis1, axis2), x.shape
+        return xp.diagonal(x, offset, axis1, axis2).copy()
+
+    def backward(self, grad):
+        offset, axis1, axis2 = self.args
+        out = xp.zeros(self.shape, dtype=grad.dtype)
+        view = xp.moveaxis(out, (axis1, axis2), (-2, -1))  # a view of out
+        n = grad.shape[-1]
+        rows = xp.arange(n) + builtins.max(-offset, 0)
+        view[..., rows, rows + offset] = grad
+        return (out,)
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    from .._tensor import _dim
+
+    nd = x._data.ndim
+    a1, a2 = _dim(dim1, nd, "diagonal"), _dim(dim2, nd, "diagonal")
+    if a1 == a2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(x, int(offset), a1, a2)
+
+
 # ---------------------------------------------------------------- products
 def outer(a, b):
     if a._data.ndim != 1 or b._data.ndim != 1:
