@@ -1,8 +1,8 @@
 """The error function family: ``erf``, ``erfc``, ``erfinv``.
 
-NumPy has no erf. Values come from Python's ``math.erf`` / ``math.erfc`` (correctly rounded
-to float64) applied element-wise, then cast to the input's dtype, so float32 and float64
-both match PyTorch to the last bits. ``erfinv`` starts from Giles' single-precision
+NumPy has no erf. float64 values come from Python's ``math.erf`` / ``math.erfc`` applied
+element-wise (exact to the last bits, but ~100 ns an element); float32 ones from a
+vectorised series + fitted erfc computed in float64 (relative error ~1e-7, 10x faster). ``erfinv`` starts from Giles' single-precision
 approximation and polishes it with Newton steps on ``erf``.
 """
 import math
@@ -20,12 +20,62 @@ def _elementwise(ufunc, a):
     return xp.asarray(out, dtype=xp.float64).astype(a.dtype, copy=False)
 
 
+# float32 (and float16) take a vectorised path, computed in float64: a Taylor series near 0
+# (where erf must keep its relative accuracy) and, elsewhere, the Chebyshev-fitted erfc of
+# Numerical Recipes (relative error below 1.2e-7 everywhere, so the tails stay accurate).
+_ERFC_FIT = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
+             -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+
+
+def _erfc_fit(z):
+    """erfc(z) for z >= 0, relative error < 1.2e-7."""
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = _ERFC_FIT[-1]
+    for c in _ERFC_FIT[-2::-1]:
+        poly = c + t * poly
+    return t * xp.exp(-z * z + poly)
+
+
+def _erf_series(x):
+    """erf(x) for |x| <= 0.5 by its Taylor series (relative error ~1e-12 there)."""
+    x2 = x * x
+    term, total = x, x.copy()
+    for n in range(1, 9):
+        term = term * (-x2) / n
+        total += term / (2 * n + 1)
+    return _TWO_OVER_SQRT_PI * total
+
+
+def _erf_fast(a, complement):
+    x = a.astype(xp.float64).ravel()
+    z = xp.abs(x)
+    small = z <= 0.5
+    big = ~small
+    out = xp.empty_like(x)
+    with xp.errstate(over="ignore", invalid="ignore"):
+        series = _erf_series(x[small])
+        tail = _erfc_fit(z[big])  # erfc(|x|)
+    xb = x[big]
+    if complement:  # erfc(x) = erfc(|x|) for x >= 0, 2 - erfc(|x|) below
+        out[small] = 1.0 - series
+        out[big] = xp.where(xb >= 0, tail, 2.0 - tail)
+    else:
+        out[small] = series
+        out[big] = xp.copysign(1.0 - tail, xb)
+    out[xp.isnan(x)] = xp.nan
+    return out.reshape(a.shape).astype(a.dtype)
+
+
 def erf_array(a):
-    return _elementwise(_erf_u, a)
+    if a.dtype == xp.float64:
+        return _elementwise(_erf_u, a)
+    return _erf_fast(a, False)
 
 
 def erfc_array(a):
-    return _elementwise(_erfc_u, a)
+    if a.dtype == xp.float64:
+        return _elementwise(_erfc_u, a)
+    return _erf_fast(a, True)
 
 
 def erfinv_array(a):
