@@ -219,7 +219,9 @@ def normal(mean, std, size=None, generator=None):
     s = std._data if isinstance(std, Tensor) else std
     shape = _shape_args((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     draw = get_rng(generator).standard_normal(shape, dtype=np.float32)
-    return _finish((draw * s + m).astype(_dtype.default_float, copy=False))
+    given = [x._data.dtype for x in (mean, std) if isinstance(x, Tensor) and x._data.dtype.kind == "f"]
+    out_dtype = np.result_type(*given) if given else _dtype.default_float  # a float64 mean: float64
+    return _finish((draw * s + m).astype(out_dtype, copy=False))
 
 
 def bernoulli(p, generator=None):

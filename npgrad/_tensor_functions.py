@@ -74,3 +74,14 @@ for _name, _fn in {
     "addmm_": addmm, "baddbmm_": baddbmm,
 }.items():
     setattr(Tensor, _name, _in_place(_fn, _name))
+
+
+def _bernoulli(self, p=None, generator=None):
+    """``t.bernoulli()``: 1 with probability t (element-wise), else 0; ``t.bernoulli(p)``:
+    probability p everywhere, shaped like t."""
+    from ._creation import bernoulli, full_like
+
+    return bernoulli(self if p is None else full_like(self, p), generator=generator)
+
+
+Tensor.bernoulli = _bernoulli

@@ -154,3 +154,16 @@ def test_type_with_legacy_names(target):
         return t.type(target) if "." in target else t.type(getattr(L, target))
 
     assert_same(conv(npgrad), conv(torch))
+
+
+@pytest.mark.parametrize("call", [
+    "L.normal(mean=L.zeros(3), std=1.0)", "L.normal(2, 3, size=(1, 4))",
+    "L.normal(L.zeros(2, 2, dtype=L.float64), L.ones(2, 2, dtype=L.float64))", "L.normal(0.0, L.ones(3))",
+    "L.rand(3).bernoulli()", "L.rand(2, 3, dtype=L.float64).bernoulli()", "L.zeros(4).bernoulli(0.5)",
+])
+def test_random_shapes_and_dtypes(call):
+    ours, theirs = eval(call, {"L": npgrad}), eval(call, {"L": torch})
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert dtype_name(ours.dtype) == dtype_name(theirs.dtype)
+    if "bernoulli" in call:
+        assert set(np.unique(ours.numpy())) <= {0.0, 1.0}
