@@ -44,7 +44,7 @@ from ._tensor_functions import (  # noqa: F401  (also adds their Tensor methods)
     addbmm, addmm, addmv, argwhere, baddbmm, bincount, cdist, cummax, cummin, diag, einsum,
     erf, erfc, erfinv, ger, histc, index_add, kron, lerp, masked_select, meshgrid, narrow,
     nonzero, outer, repeat_interleave, scatter, scatter_add, tensordot, trace, tril, triu,
-    diagonal, tril_indices, triu_indices,
+    diagonal, erf_, erfc_, tril_indices, triu_indices,
 )
 
 __version__ = "0.1.0"

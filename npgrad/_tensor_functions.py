@@ -23,7 +23,7 @@ __all__ = [
     "diag", "einsum", "erf", "erfc", "erfinv", "ger", "histc", "index_add", "kron", "lerp",
     "masked_select", "meshgrid", "narrow", "nonzero", "outer", "repeat_interleave", "scatter",
     "scatter_add", "tensordot", "trace", "tril", "triu", "diagonal", "tril_indices",
-    "triu_indices",
+    "triu_indices", "erf_", "erfc_",
 ]
 
 
@@ -69,7 +69,7 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
 for _name, _fn in {
-    "tril_": tril, "triu_": triu, "lerp_": lerp, "erf_": erf, "erfinv_": erfinv,
+    "tril_": tril, "triu_": triu, "lerp_": lerp, "erf_": erf, "erfc_": erfc, "erfinv_": erfinv,
     "scatter_": _scatter_method, "scatter_add_": scatter_add, "index_add_": _index_add_method,
     "addmm_": addmm, "baddbmm_": baddbmm,
 }.items():
@@ -85,3 +85,11 @@ def _bernoulli(self, p=None, generator=None):
 
 
 Tensor.bernoulli = _bernoulli
+
+
+def erf_(x):
+    return x.erf_()
+
+
+def erfc_(x):
+    return x.erfc_()

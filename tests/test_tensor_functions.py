@@ -254,6 +254,8 @@ INPLACE = [
     ("triu_", lambda x: x.triu_(-1)),
     ("lerp_", lambda x: x.lerp_(x * 0 + 1, 0.25)),
     ("erf_", lambda x: x.erf_()),
+    ("erfc_", lambda x: x.erfc_()),
+    ("torch.erf_", lambda x: (npgrad if isinstance(x, npgrad.Tensor) else torch).erf_(x)),
     ("scatter_", lambda x: x.scatter_(0, _i(npgrad if isinstance(x, npgrad.Tensor) else torch, [[2, 0, 1, 0]]), 7.0)),
     ("scatter_add_", lambda x: x.scatter_add_(1, _i(npgrad if isinstance(x, npgrad.Tensor) else torch, [[0, 0], [3, 1], [2, 2]]), x[:, :2] * 1)),
     ("index_add_", lambda x: x.index_add_(0, _i(npgrad if isinstance(x, npgrad.Tensor) else torch, [2, 2]), x[:2] * 1, alpha=2)),
