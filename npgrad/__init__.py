@@ -137,3 +137,7 @@ from ._legacy_tensors import (  # noqa: E402,F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
     LongTensor, ShortTensor,
 )
+_LAZY_ATTRS.update({  # torch.cosine_similarity / torch.pairwise_distance, as F.'s (issue 11)
+    "cosine_similarity": (".nn._functional_extra", "cosine_similarity"),
+    "pairwise_distance": (".nn._functional_extra", "pairwise_distance"),
+})
