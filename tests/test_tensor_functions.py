@@ -353,8 +353,10 @@ def test_scatter_reduce_argument(reduce):
     x = np.arange(12, dtype=np.float32).reshape(3, 4) + 1
     idx = [[0, 1, 2, 0], [0, 0, 0, 0]]
     src = np.full((2, 4), 2.0, np.float32)
-    ours = npgrad.tensor(x).scatter_(0, npgrad.tensor(idx), npgrad.tensor(src), reduce=reduce)
-    theirs = torch.tensor(x).scatter_(0, torch.tensor(idx), torch.tensor(src), reduce=reduce)
+    with pytest.warns(UserWarning, match="deprecated"):
+        ours = npgrad.tensor(x).scatter_(0, npgrad.tensor(idx), npgrad.tensor(src), reduce=reduce)
+    with pytest.warns(UserWarning, match="deprecated"):
+        theirs = torch.tensor(x).scatter_(0, torch.tensor(idx), torch.tensor(src), reduce=reduce)
     assert_same(ours, theirs)
     ours = npgrad.scatter(npgrad.tensor(x), 1, npgrad.tensor(idx), 3.0, reduce=reduce)
     theirs = torch.scatter(torch.tensor(x), 1, torch.tensor(idx), 3.0, reduce=reduce)

@@ -122,6 +122,12 @@ def scatter(x, dim, index, src=None, value=None, reduce=None):
     if src._data.dtype != x._data.dtype:
         raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype "
                            f"(got {x.dtype} and {src.dtype})")
+    if reduce is not None:
+        import warnings
+
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be "
+                      "removed in a future PyTorch release. Use torch.scatter_reduce instead for more "
+                      "reduction options.", UserWarning, stacklevel=3)
     _check_scatter(x._data, idx, src._data, axis, op)
     return Scatter.apply(x, src, idx, axis, reduce=reduce)
 
