@@ -77,9 +77,37 @@ def main():
         for name, stmt, _ in STMTS[:5]:
             tn, tt = per_op(stmt, g_np), per_op(stmt, g_t)
             print(f"{name + ' (no_grad)':50s} {tn:10.2f} {tt:10.2f} {'':10s} {tn / tt:13.2f}")
+    pow_vs_mul()
     ti_np, ti_t = import_time("npgrad"), import_time("torch")
     print(f"\nimport time: npgrad {ti_np * 1e3:.0f} ms, torch {ti_t * 1e3:.0f} ms, ratio {ti_np / ti_t:.3f}")
 
 
+def pow_vs_mul(shape=(256, 1024)):
+    """``x ** 3.0`` against ``x * x * x`` on a bigger float32 tensor: small exponents take
+    the multiplication path (NumPy's general ``x ** 3.0``, the 'before', is shown too)."""
+    import torch
+
+    import npgrad
+
+    x_np = np.random.default_rng(0).uniform(0.1, 2, shape).astype(np.float32)
+    g = {"x": npgrad.tensor(x_np), "xt": torch.tensor(x_np), "xn": x_np, "np": np,
+         "xg": npgrad.tensor(x_np, requires_grad=True), "npgrad": npgrad, "torch": torch}
+    n = 20
+    rows = [
+        ("npgrad x ** 3.0", "x ** 3.0"), ("npgrad torch.pow(x, 3.0)", "npgrad.pow(x, 3.0)"),
+        ("npgrad x * x * x", "x * x * x"), ("npgrad x ** 0.5", "x ** 0.5"),
+        ("npgrad (xg ** 3.0).sum().backward()", "(xg ** 3.0).sum().backward()"),
+        ("npgrad (xg * xg * xg).sum().backward()", "(xg * xg * xg).sum().backward()"),
+        ("torch x ** 3.0", "xt ** 3.0"), ("numpy general power xn ** 3.0 (before)", "np.power(xn, np.float32(3.0))"),
+        ("numpy xn * xn * xn", "xn * xn * xn"),
+    ]
+    print(f"\n{'pow on ' + str(shape) + ' float32':50s} {'µs':>10s}")
+    for name, stmt in rows:
+        print(f"{name:50s} {per_op(stmt, g, number=n, repeat=5):10.1f}")
+
+
 if __name__ == "__main__":
-    main()
+    if "--pow" in sys.argv:
+        pow_vs_mul()
+    else:
+        main()

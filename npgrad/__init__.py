@@ -40,6 +40,12 @@ from .ops.unary import (
 )
 from ._threads import get_num_threads, set_num_threads
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from ._tensor_functions import (  # noqa: F401  (also adds their Tensor methods)
+    addbmm, addmm, addmv, argwhere, baddbmm, bincount, cdist, cummax, cummin, diag, einsum,
+    erf, erfc, erfinv, ger, histc, index_add, kron, lerp, masked_select, meshgrid, narrow,
+    nonzero, outer, repeat_interleave, scatter, scatter_add, tensordot, trace, tril, triu,
+    diagonal, erf_, erfc_, tril_indices, triu_indices,
+)
 
 __version__ = "0.1.0"
 
@@ -128,3 +134,12 @@ def __getattr__(name):
 
 from ._fast import kernels, set_kernels  # noqa: E402  which paths run: see npgrad/_fast
 from . import distributed  # noqa: E402,F401  (torch.distributed on MPI; mpi4py loads lazily)
+# issue 11: the legacy typed constructors make their dtype (they were aliases of Tensor)
+from ._legacy_tensors import (  # noqa: E402,F401
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor,
+)
+_LAZY_ATTRS.update({  # torch.cosine_similarity / torch.pairwise_distance, as F.'s (issue 11)
+    "cosine_similarity": (".nn._functional_extra", "cosine_similarity"),
+    "pairwise_distance": (".nn._functional_extra", "pairwise_distance"),
+})

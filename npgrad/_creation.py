@@ -79,6 +79,15 @@ def _np_dtype(dtype, default=_dtype.default_float):
     return default if d is None else d
 
 
+def _size_kw(sizes, size):
+    """``zeros(2, 3)``, ``zeros((2, 3))`` and ``zeros(size=(2, 3))`` alike."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError("got the size both positionally and as size=")
+    return (size,)
+
+
 def _sized(fill, size, dtype, requires_grad, dev):
     shape = _shape_args(size)
     if builtins.any(s < 0 for s in shape):
@@ -86,16 +95,16 @@ def _sized(fill, size, dtype, requires_grad, dev):
     return _finish(fill(shape, _np_dtype(dtype)), requires_grad, dev)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _sized(xp.zeros, size, dtype, requires_grad, device)
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
+    return _sized(xp.zeros, _size_kw(sizes, size), dtype, requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _sized(xp.ones, size, dtype, requires_grad, device)
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
+    return _sized(xp.ones, _size_kw(sizes, size), dtype, requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _sized(xp.empty, size, dtype, requires_grad, device)
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
+    return _sized(xp.empty, _size_kw(sizes, size), dtype, requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -155,22 +164,24 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(xp.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     d = _np_dtype(dtype)
-    shape = _shape_args(size)
+    shape = _shape_args(_size_kw(sizes, size))
     arr = get_rng(generator).random(shape, dtype=d if d in (np.float32, np.float64) else np.float64)
     return _finish(arr.astype(d, copy=False), requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     d = _np_dtype(dtype)
-    shape = _shape_args(size)
+    shape = _shape_args(_size_kw(sizes, size))
     arr = get_rng(generator).standard_normal(shape, dtype=d if d in (np.float32, np.float64) else np.float64)
     return _finish(arr.astype(d, copy=False), requires_grad, device)
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
+    if high is None and size is not None:  # randint(high, size=...)
+        low, high = 0, low
     if size is None:  # randint(high, size)
         if high is None:
             raise TypeError("randint() missing required argument 'size'")
@@ -208,7 +219,9 @@ def normal(mean, std, size=None, generator=None):
     s = std._data if isinstance(std, Tensor) else std
     shape = _shape_args((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     draw = get_rng(generator).standard_normal(shape, dtype=np.float32)
-    return _finish((draw * s + m).astype(_dtype.default_float, copy=False))
+    given = [x._data.dtype for x in (mean, std) if isinstance(x, Tensor) and x._data.dtype.kind == "f"]
+    out_dtype = np.result_type(*given) if given else _dtype.default_float  # a float64 mean: float64
+    return _finish((draw * s + m).astype(out_dtype, copy=False))
 
 
 def bernoulli(p, generator=None):

@@ -78,13 +78,11 @@ class Tensor:
     # reflected operators, so the result is a Tensor that stays in the graph.
     __array_ufunc__ = None
 
-    def __init__(self, data=(), requires_grad=False):
-        """``npgrad.Tensor([1, 2])`` makes a float32 tensor, as ``torch.Tensor`` does.
-        Prefer ``npgrad.tensor(data)``, which keeps ints as int64."""
-        if isinstance(data, Tensor):
-            data = data._data
-        arr = xp.array(data, dtype=_dtype.default_float)
-        self._data = arr
+    def __init__(self, *args, requires_grad=False):
+        """``npgrad.Tensor([1, 2])`` makes a float32 tensor and ``npgrad.Tensor(2, 3)`` a 2x3
+        one (zeros here, uninitialised in torch), as ``torch.Tensor`` does. Prefer
+        ``npgrad.tensor(data)``, which keeps ints as int64."""
+        self._data = _legacy_array(args, None, "Tensor")
         self._requires_grad = False
         self.grad = None
         self.grad_fn = None
@@ -277,7 +275,9 @@ class Tensor:
     def type(self, dtype=None):
         if dtype is None:
             return f"npgrad.{_TYPE_NAMES.get(self._data.dtype.name, 'Tensor')}"
-        target = _dtype.to_np(dtype)
+        if isinstance(dtype, str) and dtype.split(".")[-1] in _TYPE_DTYPES:  # "torch.LongTensor"
+            dtype = _TYPE_DTYPES[dtype.split(".")[-1]]
+        target = _dtype.to_np(getattr(dtype, "_np_dtype", dtype))  # or npgrad.LongTensor
         if target == self._data.dtype:
             return self
         return _ops.shape.cast(self, target)
@@ -854,6 +854,9 @@ _TYPE_NAMES = {
 }
 
 
+_TYPE_DTYPES = {v: xp.dtype(k) for k, v in _TYPE_NAMES.items()}
+
+
 def _to_dtype(args, kwargs):
     """The dtype asked for by ``.to(...)``'s arguments (None: keep it). A device argument
     is checked: anything but the CPU raises a clear error (an int means a CUDA index)."""
@@ -882,6 +885,30 @@ def _dim(d, ndim, op):
             f"{op}: Dimension out of range (expected to be in range of [{lo}, {hi}], but got {d})"
         )
     return d % max(ndim, 1)
+
+
+def _legacy_array(args, np_dtype, name):
+    """The array of the legacy constructors ``Tensor(...)``/``LongTensor(...)``: no argument
+    gives an empty tensor, ints (or a Size) give that shape, one sequence gives its values
+    (float32 for ``Tensor``, the named dtype for ``LongTensor`` and the like), and a tensor
+    keeps its values (and, for ``Tensor``, its dtype)."""
+    default = _dtype.default_float if np_dtype is None else np_dtype
+    if not args:
+        return xp.empty((0,), dtype=default)
+    ints = builtins.all(isinstance(a, (builtins.int, xp.integer)) and not isinstance(a, builtins.bool) for a in args)
+    if ints or (len(args) == 1 and isinstance(args[0], Size)):
+        shape = tuple(builtins.int(a) for a in (args[0] if isinstance(args[0], Size) else args))
+        if builtins.any(n < 0 for n in shape):
+            raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension: {list(shape)}")
+        return xp.zeros(shape, dtype=default)
+    if len(args) > 1:
+        raise TypeError(f"{name}(): expected sizes (ints) or one sequence of data, got {len(args)} arguments")
+    data = args[0]
+    if isinstance(data, Tensor):
+        return data._data if np_dtype is None else data._data.astype(np_dtype)
+    if isinstance(data, (builtins.float, builtins.bool)):
+        raise TypeError(f"{name}(): data must be a sequence (got {type(data).__name__})")
+    return xp.array(data, dtype=default)
 
 
 def _shape_args(args):

@@ -30,3 +30,18 @@ __all__ = [
 ]
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "Dropout2d", "MaxPool2d"]
 from . import parallel  # noqa: E402,F401  (DistributedDataParallel, DataParallel)
+
+# issue 11: more layers
+from .modules.activation import Mish  # noqa: E402
+from .modules.container import ParameterDict, ParameterList  # noqa: E402
+from .modules.distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+from .modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: E402
+from .modules.linear import Bilinear  # noqa: E402
+from .modules.normalization import GroupNorm  # noqa: E402
+from .modules.sparse import EmbeddingBag  # noqa: E402
+
+__all__ += [
+    "Bilinear", "CosineSimilarity", "EmbeddingBag", "GroupNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "Mish", "PairwiseDistance", "ParameterDict",
+    "ParameterList",
+]

@@ -193,3 +193,9 @@ def pad(input, pad, mode="constant", value=None):
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along ``dim``."""
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+from ._functional_extra import (  # noqa: E402,F401  (issue 11: more layers as functions)
+    bilinear, cosine_similarity, embedding_bag, group_norm, instance_norm, mish,
+    pairwise_distance,
+)

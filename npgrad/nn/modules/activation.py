@@ -164,3 +164,6 @@ class Softmin(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+from .mish import Mish  # noqa: E402,F401  (torch.nn.modules.activation.Mish)

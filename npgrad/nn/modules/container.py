@@ -286,3 +286,6 @@ class ModuleDict(Module):
                     f"got {pair!r}"
                 )
             self[pair[0]] = pair[1]
+
+
+from .paramcontainers import ParameterDict, ParameterList  # noqa: E402,F401  (torch's path)

@@ -108,3 +108,6 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+from .bilinear import Bilinear  # noqa: E402,F401  (torch.nn.modules.linear.Bilinear)

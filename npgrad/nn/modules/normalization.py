@@ -47,3 +47,6 @@ class LayerNorm(Module):
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
+
+
+from .groupnorm import GroupNorm  # noqa: E402,F401  (torch.nn.modules.normalization.GroupNorm)

@@ -1,0 +1,45 @@
+"""``GroupNorm``: normalize channels in groups, per sample (``torch.nn.modules.normalization``)."""
+from ... import _dtype
+from ..._backend import xp
+from ..._tensor import Tensor
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+class GroupNorm(Module):
+    """``GroupNorm(num_groups, num_channels)``: statistics over each group of
+    ``num_channels // num_groups`` channels and all positions of one sample; ``weight`` (ones)
+    and ``bias`` (zeros) per channel when ``affine``. Same in train and eval."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None,
+                 *, bias=True):
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        float_dtype = _dtype.to_np(dtype) or _dtype.default_float
+        if affine:
+            self.weight = Parameter(Tensor._make(xp.ones(num_channels, float_dtype), None))
+            if bias:
+                self.bias = Parameter(Tensor._make(xp.zeros(num_channels, float_dtype), None))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")

@@ -1,0 +1,138 @@
+"""``einsum``: the full subscript language (``...``, implicit output, repeated labels).
+
+The equation is first rewritten with letters only (``...`` becomes unused letters, the
+implicit output is made explicit), so forward and backward are plain ``np.einsum`` calls.
+The gradient of operand i is itself an einsum: the output's gradient contracted with the
+other operands, written back onto operand i's labels. Labels only operand i has (summed
+away) are broadcast back; repeated labels (``ii``) put the gradient on the diagonal; a
+size-1 label that broadcast against a larger one sums back to 1.
+"""
+import string
+
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+_LETTERS = string.ascii_letters
+
+
+def _run(eq, *arrays):
+    """np.einsum; with ``optimize`` (BLAS-backed contractions, pairwise order) unless the
+    arrays are so small that planning the path costs more than it saves."""
+    big = len(arrays) > 2 or max(a.size for a in arrays) > 4096
+    return xp.einsum(eq, *arrays, optimize=big)
+
+
+def _parse(equation, shapes):
+    """(input subscripts, output subscripts) with letters only."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(shapes):
+        raise RuntimeError(
+            f"einsum(): {len(inputs)} operands in the equation '{equation}' but "
+            f"{len(shapes)} were given"
+        )
+    for part in inputs + ([rhs] if arrow else []):
+        bad = set(part.replace("...", "")) - set(_LETTERS)
+        if bad:
+            raise RuntimeError(f"einsum(): invalid subscript {sorted(bad)[0]!r} in '{equation}': "
+                               "subscripts must be letters in [a-zA-Z]")
+    used = set(lhs.replace("...", ""))
+    spare = [c for c in _LETTERS if c not in used]
+    ell_ndim = 0
+    for sub, shape in zip(inputs, shapes):
+        named = len(sub.replace("...", ""))
+        if "..." in sub:
+            ell_ndim = max(ell_ndim, len(shape) - named)
+        elif named != len(shape):
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in '{sub}' ({named}) does not match the "
+                f"number of dimensions ({len(shape)}) of its operand"
+            )
+    ell = "".join(spare[:ell_ndim])
+    subs = []
+    for sub, shape in zip(inputs, shapes):
+        if "..." in sub:
+            k = len(shape) - len(sub.replace("...", ""))
+            if k < 0:
+                raise RuntimeError(f"einsum(): '{sub}' has more subscripts than its operand has dimensions ({len(shape)})")
+            sub = sub.replace("...", ell[ell_ndim - k:] if k else "")
+        subs.append(sub)
+    if arrow:
+        out = rhs.replace("...", ell)
+        for c in out:
+            if c not in "".join(subs):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+        if len(set(out)) != len(out):
+            raise RuntimeError(f"einsum(): output subscript appears more than once in '{equation}'")
+    else:
+        named = "".join(s for s in inputs).replace("...", "")
+        out = ell + "".join(sorted(c for c in set(named) if named.count(c) == 1))
+    return subs, out
+
+
+class Einsum(Function):
+    def forward(self, *arrays, subs, out):
+        self.subs, self.out = subs, out
+        self.saved = arrays
+        eq = ",".join(subs) + "->" + out
+        return _run(eq, *arrays)
+
+    def backward(self, grad):
+        arrays = self.saved
+        sizes = {}
+        for sub, a in zip(self.subs, arrays):
+            for c, n in zip(sub, a.shape):
+                sizes[c] = max(sizes.get(c, 1), n)
+        return tuple(
+            self._grad_of(i, grad, arrays, sizes) if self.needs[i] else None
+            for i in range(len(arrays))
+        )
+
+    def _grad_of(self, i, grad, arrays, sizes):
+        sub, a = self.subs[i], arrays[i]
+        others = [s for j, s in enumerate(self.subs) if j != i]
+        other_arrays = [x for j, x in enumerate(arrays) if j != i]
+        unique = "".join(dict.fromkeys(sub))
+        reachable = self.out + "".join(others)
+        avail = "".join(c for c in unique if c in reachable)
+        eq = ",".join([self.out] + others) + "->" + avail
+        g = _run(eq, grad, *other_arrays)
+        # labels only this operand had: the output does not depend on them, broadcast back
+        own = {c: n for c, n in zip(sub, a.shape)}
+        g = g.reshape(tuple(g.shape[avail.index(c)] if c in avail else 1 for c in unique))
+        if len(avail) != len(unique):
+            g = xp.broadcast_to(g, tuple(g.shape[k] if c in avail else own[c] for k, c in enumerate(unique))).copy()
+        # size-1 labels that broadcast against a bigger one: sum back down
+        axes = tuple(k for k, c in enumerate(unique) if own[c] == 1 and g.shape[k] != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+        if len(unique) == len(sub):
+            return g
+        # repeated labels (a diagonal): the gradient lives on the diagonal, zeros elsewhere
+        full = xp.zeros(a.shape, dtype=g.dtype)
+        grids = xp.indices(g.shape, sparse=True)
+        full[tuple(grids[unique.index(c)] for c in sub)] = g
+        return full
+
+
+def einsum(equation, *operands):
+    """``einsum('ij,jk->ik', a, b)``; operands may also be given as one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError("einsum(): the sublist format is not supported; pass an equation string")
+    for t in operands:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum(): operands must be Tensors, not {type(t).__name__}")
+    subs, out = _parse(equation, [t._data.shape for t in operands])
+    dtypes = {t._data.dtype for t in operands}
+    if len(dtypes) > 1:
+        raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {sorted(map(str, dtypes))}")
+    for sub, t in zip(subs, operands):
+        seen = {}
+        for c, n in zip(sub, t._data.shape):
+            if seen.setdefault(c, n) != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand of shape {tuple(t._data.shape)} but the sizes don't match, {seen[c]} != {n}")
+    return Einsum.apply(*operands, subs=subs, out=out)
