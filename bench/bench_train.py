@@ -4,6 +4,11 @@ same network written by hand in NumPy (the floor: npgrad's bookkeeping is the ga
     python bench/bench_train.py            # all models, median of 3 alternating runs
     python bench/bench_train.py --runs 1 --models mlp50
 
+npgrad runs twice: on its NumPy fast paths (``npgrad``) and with the compiled kernels of
+the ``[fast]`` extra (``npgrad+k``, when numba is installed). The FLOP floor is the epoch's
+matrix products alone - the exact GEMMs of every step, forward and backward, timed in NumPy
+in the same run - the hardware's limit for this work on one thread.
+
 All three start from the same initial weights and see the batches in the same order, so
 their accuracies agree (up to dropout's random masks). The three epochs of a run are
 interleaved, 50 batches of each in turn, so that the machine's slow and fast moments (on
@@ -182,6 +187,41 @@ class NumpyMLP:
         return float((self.forward(X, train=False)[0].argmax(1) == Y).mean())
 
 
+def in_mode(npgrad, mode, steps):
+    """An npgrad epoch (a generator) whose every batch runs with ``set_kernels(mode)``."""
+    while True:
+        npgrad.set_kernels(mode)
+        if next(steps, StopIteration) is StopIteration:
+            return
+        yield
+
+
+def gemm_floor(sizes, batch_size, n, repeats=5):
+    """Seconds for the epoch's GEMMs alone: per step and layer x @ W.T, the weight gradient
+    g.T @ x and (but for the first layer) the input gradient g @ W, each the best of
+    ``repeats``, times the steps. Returns (seconds, GFLOP/s achieved)."""
+    rng = np.random.default_rng(0)
+    steps, last = divmod(n, batch_size)
+    total = flops = 0.0
+    for b, count in ((batch_size, steps), (last, 1 if last else 0)):
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            x = rng.standard_normal((b, fan_in), dtype=np.float32)
+            w = rng.standard_normal((fan_out, fan_in), dtype=np.float32)
+            g = rng.standard_normal((b, fan_out), dtype=np.float32)
+            products = [lambda: x @ w.T, lambda: g.T @ x] + ([lambda: g @ w] if i else [])
+            for f in products:
+                best = min(_timed(f) for _ in range(repeats))
+                total += best * count
+                flops += 2.0 * b * fan_in * fan_out * count
+    return total, flops / total / 1e9
+
+
+def _timed(f):
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
 # ---------------------------------------------------------------- the measurement
 def run(name, data, runs):
     import torch
@@ -201,30 +241,48 @@ def run(name, data, runs):
     for lib in (torch, npgrad):
         for _ in zip(range(30), epoch_steps(lib, make_model(lib, sizes, dropout, weights), X, Y, order, batch_size, [])):
             pass
-    times = {k: [] for k in ("torch", "npgrad", "numpy")}
+    from npgrad._fast.compiled import available
+
+    modes = {"npgrad": "numpy"}
+    if available():
+        modes["npgrad+k"] = "compiled"
+        npgrad.set_kernels("compiled")  # compile the kernels before the clock starts
+        for _ in zip(range(30), epoch_steps(npgrad, make_model(npgrad, sizes, dropout, weights), X, Y, order, batch_size, [])):
+            pass
+    times = {k: [] for k in ("torch", *modes, "numpy", "floor")}
     results = {}
     for _ in range(runs):
-        models = {k: make_model(lib, sizes, dropout, weights) for k, lib in (("torch", torch), ("npgrad", npgrad))}
+        libs = {"torch": torch, **{k: npgrad for k in modes}}
+        models = {k: make_model(lib, sizes, dropout, weights) for k, lib in libs.items()}
         net = NumpyMLP(weights, dropout)
         losses = {k: [] for k in times}
         steppers = {k: epoch_steps(lib, models[k], X, Y, order, batch_size, losses[k])
-                    for k, lib in (("torch", torch), ("npgrad", npgrad))}
+                    for k, lib in libs.items()}
+        for k, mode in modes.items():
+            steppers[k] = in_mode(npgrad, mode, steppers[k])
         steppers["numpy"] = net.epoch_steps(X, Y, order, batch_size, losses["numpy"])
         for k, secs in interleaved(steppers).items():
             times[k].append(secs)
-        results = {k: (accuracy(lib, models[k], Xt, Yt), losses[k]) for k, lib in (("torch", torch), ("npgrad", npgrad))}
+        floor, gflops = gemm_floor(sizes, batch_size, len(X))
+        times["floor"].append(floor)
+        for k, mode in modes.items():
+            npgrad.set_kernels(mode)
+            results[k] = (accuracy(npgrad, models[k], Xt, Yt), losses[k])
+        results["torch"] = (accuracy(torch, models["torch"], Xt, Yt), losses["torch"])
         results["numpy"] = (net.accuracy(Xt, Yt), losses["numpy"])
-    ratios_t = [n / t for n, t in zip(times["npgrad"], times["torch"])]
-    ratios_np = [n / h for n, h in zip(times["npgrad"], times["numpy"])]
+    npgrad.set_kernels("auto")
     med = {k: statistics.median(v) for k, v in times.items()}
-    drift = max(abs(a - b) for a, b in zip(results["npgrad"][1], results["torch"][1]))
-    print(
-        f"{name:12s} batch {batch_size:4d} | torch {med['torch']:6.2f}s acc {results['torch'][0]:.4f} | "
-        f"npgrad {med['npgrad']:6.2f}s acc {results['npgrad'][0]:.4f} | numpy {med['numpy']:6.2f}s "
-        f"acc {results['numpy'][0]:.4f} | npgrad/torch {statistics.median(ratios_t):.2f} | "
-        f"npgrad/numpy {statistics.median(ratios_np):.2f} | max |loss diff| vs torch {drift:.1e}"
-    )
-    return statistics.median(ratios_t), statistics.median(ratios_np)
+    ratio = lambda a, b: statistics.median(x / y for x, y in zip(times[a], times[b]))  # noqa: E731
+    line = (f"{name:12s} batch {batch_size:4d} | floor {med['floor']:5.2f}s ({gflops:.0f} GFLOP/s) | "
+            f"torch {med['torch']:5.2f}s {results['torch'][0]:.4f} | numpy {med['numpy']:5.2f}s")
+    out = {}
+    for k in modes:
+        drift = max(abs(a - b) for a, b in zip(results[k][1], results["torch"][1]))
+        out[k] = (ratio(k, "torch"), ratio(k, "numpy"), ratio(k, "floor"))
+        line += (f" | {k} {med[k]:5.2f}s {results[k][0]:.4f}: /torch {out[k][0]:.2f} "
+                 f"/numpy {out[k][1]:.2f} /floor {out[k][2]:.1f} (loss drift {drift:.0e})")
+    print(line + f" | torch/floor {ratio('torch', 'floor'):.1f}")
+    return out
 
 
 def main():
