@@ -30,3 +30,8 @@ __all__ = [
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "Dropout2d", "MaxPool2d"]
 from .modules.conv import Conv1d, ConvTranspose1d, ConvTranspose2d  # noqa: E402
 __all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d"]
+from .modules.pooling import (  # noqa: E402
+    AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d,
+)
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d",
+            "MaxPool1d"]

@@ -209,3 +209,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along ``dim``."""
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 from ..ops.conv_transpose import conv1d, conv_transpose1d, conv_transpose2d  # noqa: E402,F401
+from ..ops.pool1d import (  # noqa: E402,F401
+    adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices, avg_pool1d, max_pool1d,
+)
