@@ -213,3 +213,6 @@ from ..ops.pool1d import (  # noqa: E402,F401
     adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d,
     adaptive_max_pool2d_with_indices, avg_pool1d, max_pool1d,
 )
+from ..ops.resample import (  # noqa: E402,F401
+    interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest,
+)

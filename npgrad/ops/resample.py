@@ -1,0 +1,218 @@
+"""Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, trilinear, area) and
+``pixel_shuffle`` / ``pixel_unshuffle``; forward beside backward.
+
+Interpolation, one axis at a time
+---------------------------------
+Every mode here is *separable*: bilinear is linear along H, then linear along W. Along one
+axis each output position ``o`` reads at most two input positions ``i0[o]``, ``i1[o]``
+with weights ``1 - t[o]`` and ``t[o]`` (nearest: one position, weight 1). So ``Resample1d``
+does one axis with two gathers (``take``), and the N-d modes apply it per spatial axis.
+Its backward is the transpose of that small linear map: the ``(out, in)`` matrix holding
+those weights, applied to the gradient with one matmul (no scatter loops).
+
+Source positions follow PyTorch's kernels exactly, including their float arithmetic:
+nearest uses ``floor(o * scale)`` computed in float32 (``scale = in / out``, or
+``1 / scale_factor`` when given; PyTorch's 2-d kernel alone short-cuts equal and doubled
+sizes to the identity and ``o // 2``, whatever the scale factor); linear uses ``(o + 0.5) * scale - 0.5`` clamped at 0, or
+``o * (in - 1) / (out - 1)`` with ``align_corners=True``, in the input's precision.
+"""
+import math
+
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.function import Function
+from .spatial import shape_of
+
+
+class Resample1d(Function):
+    """Along ``axis``: ``out[..., o, ...] = (1 - t[o]) * x[..., i0[o], ...] + t[o] * x[..., i1[o], ...]``
+    (``t`` None: a pure gather, ``out = x[..., i0, ...]``)."""
+
+    def forward(self, x, axis, i0, i1=None, t=None):
+        self.axis, self.size, self.map = axis, x.shape[axis], (i0, i1, t)
+        out = xp.take(x, i0, axis=axis)
+        if t is None:
+            return out
+        shape = [1] * x.ndim
+        shape[axis] = len(t)
+        t = t.reshape(shape)
+        out *= 1 - t
+        out += xp.take(x, i1, axis=axis) * t
+        return out
+
+    def backward(self, grad):
+        i0, i1, t = self.map
+        m = xp.zeros((len(i0), self.size), grad.dtype)  # the (out, in) interpolation matrix
+        rows = xp.arange(len(i0))
+        if t is None:
+            m[rows, i0] = 1
+        else:  # i0 == i1 at the last position: the two weights add up there
+            xp.add.at(m, (rows, i0), 1 - t)
+            xp.add.at(m, (rows, i1), t)
+        g = xp.moveaxis(grad, self.axis, -1) @ m  # (..., out) @ (out, in)
+        return (xp.moveaxis(g, -1, self.axis),)
+
+
+def _nearest_source(n_in, n_out, scale_factor, exact):
+    """Input position per output position (PyTorch's ``nearest_idx``, float32 arithmetic)."""
+    f32 = xp.float32
+    scale = f32(1.0 / scale_factor) if scale_factor else f32(n_in) / f32(n_out)
+    pos = xp.arange(n_out, dtype=f32)
+    if exact:
+        pos = pos + f32(0.5)
+    src = xp.floor(pos * scale).astype(xp.int64)
+    return xp.minimum(src, n_in - 1)
+
+
+def _linear_source(n_in, n_out, scale_factor, align_corners, dtype):
+    """The two input positions and the weight of the second, per output position."""
+    if align_corners:
+        scale = dtype.type((n_in - 1) / (n_out - 1)) if n_out > 1 else dtype.type(0)
+        src = xp.arange(n_out, dtype=dtype) * scale
+    else:
+        scale = (dtype.type(1.0 / scale_factor) if scale_factor
+                 else dtype.type(n_in) / dtype.type(n_out))
+        src = (xp.arange(n_out, dtype=dtype) + dtype.type(0.5)) * scale - dtype.type(0.5)
+        src = xp.maximum(src, dtype.type(0))
+    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
+    t = xp.clip(src - i0, 0, 1).astype(dtype)
+    i1 = xp.minimum(i0 + 1, n_in - 1)
+    return i0, i1, t
+
+
+_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
+
+
+def _output_size(input, size, scale_factor, recompute_scale_factor, dims):
+    """The output's spatial size, and the per-axis scale factors the kernels should use."""
+    spatial = list(shape_of(input)[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * dims
+        if len(sizes) != dims:
+            raise ValueError(f"interpolate: input and output must have the same number of "
+                             f"spatial dimensions, but got input with spatial dimensions of "
+                             f"{spatial} and output size of {size}")
+        return [int(s) for s in sizes], [None] * dims
+    if scale_factor is None:
+        raise ValueError("interpolate: either size or scale_factor should be defined")
+    factors = (list(scale_factor) if isinstance(scale_factor, (list, tuple))
+               else [scale_factor] * dims)
+    if len(factors) != dims:
+        raise ValueError(f"interpolate: input and scale_factor must have the same number of "
+                         f"spatial dimensions, but got input with spatial dimensions of "
+                         f"{spatial} and scale_factor of shape {scale_factor}")
+    sizes = [math.floor(n * float(f)) for n, f in zip(spatial, factors)]
+    return sizes, ([None] * dims if recompute_scale_factor else [float(f) for f in factors])
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """PyTorch's ``F.interpolate`` over (N, C, L), (N, C, H, W) or (N, C, D, H, W) input."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"interpolate: expected an npgrad Tensor, got {type(input).__name__}")
+    ndim = input._data.ndim
+    if mode not in MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (supported: "
+                                  f"{', '.join(MODES)})")
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if ndim not in (3, 4, 5):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {ndim}D) for the modes: nearest | linear | bilinear | "
+                                  f"trilinear | area | nearest-exact (got {mode})")
+    if mode in _LINEAR and _LINEAR[mode] != ndim:
+        need = {3: "linear", 4: "bilinear", 5: "trilinear"}[ndim]
+        raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs {_LINEAR[mode]}D "
+                                  f"input (use mode={need!r} for {ndim}D input)")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"interpolate: expected a floating point input, got {input.dtype}")
+    dims = ndim - 2
+    sizes, factors = _output_size(input, size, scale_factor, recompute_scale_factor, dims)
+    if min(sizes) < 1:
+        raise RuntimeError(f"interpolate: input of shape {shape_of(input)} would give an "
+                           f"output of spatial size {sizes}; it must be positive")
+    if min(shape_of(input)[2:]) < 1:
+        raise RuntimeError(f"interpolate: input of shape {shape_of(input)} is empty")
+    if mode == "area":
+        from .pool import adaptive_avg_pool2d
+        from .pool1d import adaptive_avg_pool1d
+        if ndim == 5:
+            raise NotImplementedError("interpolate: mode 'area' on 5-D input is not supported")
+        return (adaptive_avg_pool1d if ndim == 3 else adaptive_avg_pool2d)(input, sizes)
+    out = input
+    for d in range(dims):
+        axis, n_in, n_out = d + 2, input._data.shape[d + 2], sizes[d]
+        if n_in == n_out and ((mode == "nearest" and ndim == 4) or align_corners or
+                              factors[d] in (None, 1.0)):
+            continue  # the identity along this axis
+        if mode.startswith("nearest"):
+            if mode == "nearest" and ndim == 4 and n_out == 2 * n_in:
+                src = xp.arange(n_out) // 2  # PyTorch's 2-d kernel takes this shortcut
+            else:
+                src = _nearest_source(n_in, n_out, factors[d], mode == "nearest-exact")
+            out = Resample1d.apply(out, axis, src)
+        else:
+            i0, i1, t = _linear_source(n_in, n_out, factors[d], align_corners,
+                                       input._data.dtype)
+            out = Resample1d.apply(out, axis, i0, i1, t)
+    return out if out is not input else input.clone()
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# --------------------------------------------------------------------------- pixel shuffle
+def _check_shuffle(where, input, factor, name):
+    if not isinstance(input, Tensor) or input._data.ndim < 3:
+        got = shape_of(input) if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"{where}: expected an input with at least 3 dims (*, C, H, W), "
+                           f"got {got}")
+    if int(factor) < 1:
+        raise RuntimeError(f"{where}: {name} must be greater than 0, but got {factor}")
+    return int(factor)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """``(*, C * r * r, H, W) -> (*, C, H * r, W * r)``: each group of ``r * r`` channels
+    becomes an ``r x r`` block of pixels (sub-pixel convolution, Shi et al. 2016)."""
+    r = _check_shuffle("pixel_shuffle", input, upscale_factor, "upscale_factor")
+    *batch, c, h, w = shape_of(input)
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r}")
+    k = len(batch)
+    x = input.reshape(*batch, c // (r * r), r, r, h, w)
+    x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)  # (*, C, H, r, W, r)
+    return x.reshape(*batch, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of ``pixel_shuffle``: ``(*, C, H * r, W * r) -> (*, C * r * r, H, W)``."""
+    r = _check_shuffle("pixel_unshuffle", input, downscale_factor, "downscale_factor")
+    *batch, c, h, w = shape_of(input)
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor, but input.size(-2)={h} and input.size(-1)={w} "
+                           f"are not both divisible by {r}")
+    k = len(batch)
+    x = input.reshape(*batch, c, h // r, r, w // r, r)
+    x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)  # (*, C, r, r, H, W)
+    return x.reshape(*batch, c * r * r, h // r, w // r)
