@@ -47,3 +47,5 @@ from .modules.padding import (  # noqa: E402
 __all__ += ["CircularPad1d", "CircularPad2d", "ConstantPad1d", "ConstantPad2d",
             "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
             "ZeroPad1d", "ZeroPad2d"]
+from .modules.fold import Fold, Unfold  # noqa: E402
+__all__ += ["Fold", "Unfold"]

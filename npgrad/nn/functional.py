@@ -229,3 +229,4 @@ from ..ops.pool1d import (  # noqa: E402,F401
 from ..ops.resample import (  # noqa: E402,F401
     interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest,
 )
+from ..ops.fold import fold, unfold  # noqa: E402,F401
