@@ -112,9 +112,16 @@ def initial_state():
     return state
 
 
-@pytest.mark.parametrize("dtype_name,tol", [("float32", dict(rtol=2e-3, atol=2e-5)),
-                                            ("float64", dict(rtol=1e-7, atol=1e-10))])
-def test_dcgan_two_steps_match_torch(dtype_name, tol):
+def close(ours, theirs, what, rel):
+    """Equal within ``rel`` of the largest magnitude in torch's array (and ``10 * rel``
+    relative per element): float32 sums in another order differ by ~1e-7 of the scale."""
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    np.testing.assert_allclose(ours, theirs, rtol=10 * rel, atol=rel * np.abs(theirs).max(),
+                               err_msg=what)
+
+
+@pytest.mark.parametrize("dtype_name,rel", [("float32", 1e-5), ("float64", 1e-11)])
+def test_dcgan_two_steps_match_torch(dtype_name, rel):
     rng = np.random.default_rng(1)
     batches = [(np.tanh(rng.standard_normal((6, NC, 16, 16))), rng.standard_normal((6, NZ, 1, 1)))
                for _ in range(2)]
@@ -123,15 +130,11 @@ def test_dcgan_two_steps_match_torch(dtype_name, tol):
     theirs, their_params = dcgan_program(real_torch, state, batches,
                                          getattr(real_torch, dtype_name))
     for step, (a, b) in enumerate(zip(ours, theirs)):
-        for key in ("errD", "errG", "D_x", "D_G_z1", "D_G_z2"):
-            np.testing.assert_allclose(a[key], b[key], err_msg=f"step {step} {key}", **tol)
-        np.testing.assert_allclose(a["fake"], b["fake"], err_msg=f"step {step} fake", **tol)
+        for key in ("errD", "errG", "D_x", "D_G_z1", "D_G_z2", "fake"):
+            close(a[key], b[key], f"step {step} {key}", rel)
         for grads in ("d_grads", "g_grads"):
             for name in b[grads]:
-                np.testing.assert_allclose(a[grads][name], b[grads][name], rtol=tol["rtol"] * 5,
-                                           atol=tol["atol"] * 5,
-                                           err_msg=f"step {step} {grads} {name}")
+                close(a[grads][name], b[grads][name], f"step {step} {grads} {name}", rel)
     for name in their_params:  # compare the updates, not the (much larger) weights
-        np.testing.assert_allclose(ours_params[name] - state[name],
-                                   their_params[name] - state[name],
-                                   err_msg=f"update of {name} over 2 steps", **tol)
+        close(ours_params[name] - state[name], their_params[name] - state[name],
+              f"update of {name} over 2 steps", 100 * rel)
