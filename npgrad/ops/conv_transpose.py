@@ -44,7 +44,8 @@ class ConvTranspose2d(Function):
         ho, wo = fh - 2 * padding[0], fw - 2 * padding[1]
         # tap (i, j) of the weight as a (G, Cg, Og) matrix, contiguous
         taps = xp.ascontiguousarray(weight.reshape(g, cg, og, kh, kw).transpose(3, 4, 0, 1, 2))
-        xg = nhwc(x).reshape(n * h * w, g, cg).transpose(1, 0, 2)  # (G, rows, Cg)
+        # (G, rows, Cg), contiguous: a matmul on a strided (NCHW) view would not use BLAS
+        xg = xp.ascontiguousarray(nhwc(x).reshape(n * h * w, g, cg).transpose(1, 0, 2))
         full = xp.zeros((n, fh, fw, g * og), x.dtype)
         for i in range(kh):  # col2im: tap (i, j) sends x @ W[:, :, i, j] onto its strided
             for j in range(kw):  # window of the output
@@ -54,14 +55,13 @@ class ConvTranspose2d(Function):
         out = full[:, padding[0] : padding[0] + ho, padding[1] : padding[1] + wo]
         if bias is not None:
             out += bias
-        self.saved = (x, weight)
-        self.geometry = (stride, padding, dilation, g, (fh, fw))
+        self.saved = (xg, weight)
+        self.geometry = (x.shape, stride, padding, dilation, g, (fh, fw))
         return nchw(out)
 
     def backward(self, grad):
-        x, weight = self.saved
-        stride, padding, dilation, g, (fh, fw) = self.geometry
-        n, c, h, w = x.shape
+        xg, weight = self.saved
+        (n, c, h, w), stride, padding, dilation, g, (fh, fw) = self.geometry
         _, og, kh, kw = weight.shape
         cg = c // g
         gx = gw = gb = None
@@ -83,7 +83,6 @@ class ConvTranspose2d(Function):
             gx = xp.matmul(gcols, wmat.transpose(0, 2, 1))  # (G, rows, Cg)
             gx = nchw(gx.transpose(1, 0, 2).reshape(n, h, w, c))
         if self.needs[1]:  # dW = x.T @ cols
-            xg = nhwc(x).reshape(n * h * w, g, cg).transpose(1, 0, 2)
             gw = xp.matmul(xg.transpose(0, 2, 1), gcols)  # (G, Cg, kh*kw*Og)
             gw = gw.reshape(g, cg, kh, kw, og).transpose(0, 1, 4, 2, 3).reshape(c, og, kh, kw)
         return gx, gw, gb
