@@ -35,9 +35,8 @@ from .modules.pooling import (  # noqa: E402
 )
 __all__ += ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d",
             "MaxPool1d"]
-from .modules.resample import (  # noqa: E402
-    PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
-)
+from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
+from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
 __all__ += ["PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d",
             "UpsamplingNearest2d"]
 from .modules.padding import (  # noqa: E402
