@@ -153,20 +153,21 @@ def test_init_state_dict_and_repr_as_torch():
 
 
 @pytest.mark.parametrize("make,call,match", [
-    (lambda: nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=2), (1, 2, 4, 4),
+    (lambda nn: nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=2), (1, 2, 4, 4),
      r"ConvTranspose2d.*output padding must be smaller than either stride or dilation"),
-    (lambda: nn.ConvTranspose2d(3, 2, 3), (1, 2, 4, 4), r"ConvTranspose2d.*3 input channels.*"
-                                                         r"\(1, 2, 4, 4\)"),
-    (lambda: nn.ConvTranspose1d(2, 2, 3, stride=2, output_padding=3), (1, 2, 4),
+    (lambda nn: nn.ConvTranspose2d(3, 2, 3), (1, 2, 4, 4),
+     r"ConvTranspose2d.*3 input channels.*\(1, 2, 4, 4\)"),
+    (lambda nn: nn.ConvTranspose1d(2, 2, 3, stride=2, output_padding=3), (1, 2, 4),
      r"ConvTranspose1d.*output padding"),
-    (lambda: nn.Conv1d(2, 2, 3), (1, 2, 4, 4), r"Conv1d.*3-d \(N, C, L\).*\(1, 2, 4, 4\)"),
-    (lambda: nn.Conv1d(2, 2, 5), (1, 2, 3), r"Conv1d.*smaller than the kernel"),
+    (lambda nn: nn.Conv1d(2, 2, 3), (1, 2, 4, 4), r"Conv1d.*3-d \(N, C, L\).*\(1, 2, 4, 4\)"),
+    (lambda nn: nn.Conv1d(2, 2, 5), (1, 2, 3), r"Conv1d.*smaller than the kernel"),
+    (lambda nn: nn.Conv1d(4, 2, 3, groups=2), (1, 3, 8), r"Conv1d.*4 channels.*\(1, 3, 8\)"),
 ])
 def test_errors_name_the_layer_and_shapes(make, call, match):
-    theirs_raises = True  # torch raises for each of these too
-    assert theirs_raises
+    with pytest.raises((RuntimeError, ValueError)):  # torch raises too
+        make(torch.nn)(torch.zeros(call))
     with pytest.raises((RuntimeError, ValueError), match=match):
-        make()(npgrad.zeros(*call))
+        make(nn)(npgrad.zeros(*call))
 
 
 def test_constructor_errors_as_torch():

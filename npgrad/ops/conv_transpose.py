@@ -204,6 +204,13 @@ def conv1d_checked(where, input, weight, bias=None, stride=1, padding=0, dilatio
                    padding_mode="zeros"):
     """A 1-d convolution as a 2-d one of unit height (errors name ``where``)."""
     x, w = _as_2d(where, input, weight, "conv1d")
+    o, cg, _ = weight._data.shape
+    if groups < 1 or o % groups:
+        raise RuntimeError(f"{where}: groups={groups} must be positive and divide the {o} "
+                           f"output channels of weight {shape_of(weight)}")
+    if shape_of(input)[-2] != cg * groups:
+        raise RuntimeError(f"{where}: expected input with {cg * groups} channels (weight "
+                           f"{shape_of(weight)}, groups={groups}), got shape {shape_of(input)}")
     if not isinstance(padding, str):
         padding = (0, _one(padding, "padding"))
     out = conv2d_checked(where, x, w, bias, (1, _one(stride, "stride")), padding,
