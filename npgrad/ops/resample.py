@@ -7,8 +7,9 @@ Every mode here is *separable*: bilinear is linear along H, then linear along W.
 axis each output position ``o`` reads at most two input positions ``i0[o]``, ``i1[o]``
 with weights ``1 - t[o]`` and ``t[o]`` (nearest: one position, weight 1). So ``Resample1d``
 does one axis with two gathers (``take``), and the N-d modes apply it per spatial axis.
-Its backward is the transpose of that small linear map: the ``(out, in)`` matrix holding
-those weights, applied to the gradient with one matmul (no scatter loops).
+Its backward is the transpose of that map: each input position collects the (weighted)
+gradient of the outputs that read it, which form one run because source positions never
+decrease, so ``np.add.reduceat`` sums them without a scatter loop.
 
 Source positions follow PyTorch's kernels exactly, including their float arithmetic:
 nearest uses ``floor(o * scale)`` computed in float32 (``scale = in / out``, or
@@ -42,15 +43,28 @@ class Resample1d(Function):
 
     def backward(self, grad):
         i0, i1, t = self.map
-        m = xp.zeros((len(i0), self.size), grad.dtype)  # the (out, in) interpolation matrix
-        rows = xp.arange(len(i0))
         if t is None:
-            m[rows, i0] = 1
-        else:  # i0 == i1 at the last position: the two weights add up there
-            xp.add.at(m, (rows, i0), 1 - t)
-            xp.add.at(m, (rows, i1), t)
-        g = xp.moveaxis(grad, self.axis, -1) @ m  # (..., out) @ (out, in)
-        return (xp.moveaxis(g, -1, self.axis),)
+            return (_sum_into(grad, i0, self.size, self.axis),)
+        shape = [1] * grad.ndim
+        shape[self.axis] = len(t)
+        t = t.reshape(shape)
+        gx = _sum_into(grad * (1 - t), i0, self.size, self.axis)
+        gx += _sum_into(grad * t, i1, self.size, self.axis)
+        return (gx,)
+
+
+def _sum_into(g, index, size, axis):
+    """``out[..., i, ...] = sum of g[..., o, ...] over the o with index[o] == i`` (the
+    transpose of a gather). Source positions never decrease along the output, so each input
+    position's outputs are one run: ``add.reduceat`` sums the runs in one pass."""
+    positions, starts = xp.unique(index, return_index=True)
+    shape = list(g.shape)
+    shape[axis] = size
+    out = xp.zeros(shape, g.dtype)
+    where = [slice(None)] * g.ndim
+    where[axis] = positions
+    out[tuple(where)] = xp.add.reduceat(g, starts, axis=axis)
+    return out
 
 
 def _nearest_source(n_in, n_out, scale_factor, exact):
