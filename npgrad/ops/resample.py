@@ -9,7 +9,8 @@ with weights ``1 - t[o]`` and ``t[o]`` (nearest: one position, weight 1). So ``R
 does one axis with two gathers (``take``), and the N-d modes apply it per spatial axis.
 Its backward is the transpose of that map: each input position collects the (weighted)
 gradient of the outputs that read it, which form one run because source positions never
-decrease, so ``np.add.reduceat`` sums them without a scatter loop.
+decrease: a loop over the position within the runs (about the scale factor), each step
+one ``take``, sums them without a scatter (``np.add.at``) or a dense ``(out, in)`` matrix.
 
 Source positions follow PyTorch's kernels exactly, including their float arithmetic:
 nearest uses ``floor(o * scale)`` computed in float32 (``scale = in / out``, or
@@ -55,15 +56,22 @@ class Resample1d(Function):
 
 def _sum_into(g, index, size, axis):
     """``out[..., i, ...] = sum of g[..., o, ...] over the o with index[o] == i`` (the
-    transpose of a gather). Source positions never decrease along the output, so each input
-    position's outputs are one run: ``add.reduceat`` sums the runs in one pass."""
-    positions, starts = xp.unique(index, return_index=True)
-    shape = list(g.shape)
+    transpose of a gather). Source positions never decrease along the output, so the outputs
+    of input position ``i`` are one run ``start[i] : start[i] + count[i]``, a few long (about
+    the scale factor). The sum is a short loop over the position ``k`` within the runs: each
+    step gathers ``g`` at ``start + k`` for every input position at once (a ``take``), zeroed
+    where the run is shorter than ``k + 1``."""
+    everyone = xp.arange(size)
+    start = xp.searchsorted(index, everyone, "left")
+    count = xp.searchsorted(index, everyone, "right") - start
+    shape = [1] * g.ndim
     shape[axis] = size
-    out = xp.zeros(shape, g.dtype)
-    where = [slice(None)] * g.ndim
-    where[axis] = positions
-    out[tuple(where)] = xp.add.reduceat(g, starts, axis=axis)
+    out = None
+    for k in range(int(count.max())):
+        part = xp.take(g, xp.minimum(start + k, len(index) - 1), axis=axis)
+        if (count <= k).any():
+            part *= (count > k).reshape(shape)
+        out = part if out is None else xp.add(out, part, out=out)
     return out
 
 
