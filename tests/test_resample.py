@@ -31,7 +31,7 @@ MODES = {3: ["nearest", "nearest-exact", "linear", "area"],
          5: ["nearest", "nearest-exact", "trilinear"]}
 ALL = [(shape, kw, mode, ac) for shape, kw in CASES for mode in MODES[len(shape)]
        for ac in ([None] if mode in ("nearest", "nearest-exact", "area") else [False, True])
-       if not (mode == "area" and "size" not in kw)]
+       ]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
