@@ -136,3 +136,10 @@ def test_nearest_scale_factor_shortcuts_as_torch(shape, sf, mode):
     x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
     assert_same(F.interpolate(npgrad.tensor(x), scale_factor=sf, mode=mode),
                 torch.nn.functional.interpolate(torch.tensor(x), scale_factor=sf, mode=mode))
+
+
+def test_pixel_shuffle_gradcheck():
+    x = npgrad.tensor(np.random.default_rng(6).standard_normal((1, 8, 2, 3)), requires_grad=True)
+    assert gradcheck(lambda t: F.pixel_shuffle(t, 2), (x,))
+    y = npgrad.tensor(np.random.default_rng(7).standard_normal((1, 2, 4, 2)), requires_grad=True)
+    assert gradcheck(lambda t: F.pixel_unshuffle(t, 2), (y,))
