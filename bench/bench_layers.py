@@ -1,6 +1,6 @@
 """Layer forward+backward, npgrad against PyTorch, measured in one run (issue 11 layers).
 
-    python bench/bench_layers.py              # default threads (torch: its own; npgrad: see _threads)
+    python bench/bench_layers.py              # default threads (torch: its own; npgrad: _threads)
     python bench/bench_layers.py --threads 1  # one thread each
 
 Each row builds the same layer in both libraries from the same weights and input, then

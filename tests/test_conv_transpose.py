@@ -53,7 +53,8 @@ def twins(layer, in_c, out_c, kernel, kwargs, dtype):
     """An npgrad and a torch layer holding torch's initial weights."""
     theirs = getattr(torch.nn, layer)(in_c, out_c, kernel, **kwargs).to(
         getattr(torch, np.dtype(dtype).name))
-    ours = getattr(nn, layer)(in_c, out_c, kernel, **kwargs, dtype=getattr(npgrad, np.dtype(dtype).name))
+    ours = getattr(nn, layer)(in_c, out_c, kernel, **kwargs,
+                              dtype=getattr(npgrad, np.dtype(dtype).name))
     ours.load_state_dict({k: npgrad.tensor(v.detach().numpy().copy())
                           for k, v in theirs.state_dict().items()})
     return ours, theirs
@@ -124,7 +125,8 @@ def test_output_size_argument(size):
     torch.manual_seed(1)
     ours, theirs = twins("ConvTranspose1d", 3, 2, 3, dict(stride=3), np.float64)
     x1 = x[:, :, 0]
-    assert_same(ours(npgrad.tensor(x1), output_size=[20]), theirs(torch.tensor(x1), output_size=[20]))
+    assert_same(ours(npgrad.tensor(x1), output_size=[20]),
+                theirs(torch.tensor(x1), output_size=[20]))
 
 
 def test_bad_output_size_raises_with_valid_range():

@@ -109,6 +109,6 @@ def test_errors_as_torch_naming_the_layer(layer, shape, match):
 
 def test_module_reprs_as_torch():
     for make in (lambda lib: lib.nn.MaxPool1d(3), lambda lib: lib.nn.MaxPool1d(3, 2, 1, 2, True),
-                 lambda lib: lib.nn.AvgPool1d(4, padding=2), lambda lib: lib.nn.AdaptiveMaxPool1d(5),
-                 lambda lib: lib.nn.AdaptiveAvgPool1d(3)):
+                 lambda lib: lib.nn.AvgPool1d(4, padding=2),
+                 lambda lib: lib.nn.AdaptiveMaxPool1d(5), lambda lib: lib.nn.AdaptiveAvgPool1d(3)):
         assert repr(make(npgrad)) == repr(make(torch))

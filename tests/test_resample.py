@@ -7,7 +7,6 @@ import torch
 from conftest import assert_same
 
 import npgrad
-import npgrad.nn as nn
 import npgrad.nn.functional as F
 from npgrad.autograd.gradcheck import gradcheck
 

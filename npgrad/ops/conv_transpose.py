@@ -17,10 +17,12 @@ input gradient of ``conv2d`` with the same weight, which is why its weight is sh
 Forward is therefore "col2im": for each of the ``kh*kw`` taps, one matmul
 ``x @ W[:, :, i, j]`` is added onto the tap's strided window of the output (``tap_slices``).
 (One matmul for all taps at once, then the adds, is slower: its ``rows x kh*kw*Og`` result
-leaves the cache - 37 ms instead of 23 ms for a 64->32, 4x4, 16x16 batch-64 layer.) Backward is a plain convolution of the output gradient
-("im2col"): ``windows`` views each input pixel's window of the gradient, copied a few
-images at a time into a cache-sized ``cols`` block, and ``dx = cols @ W.T``,
-``dW = x.T @ cols``. Arrays are channels-last views (see conv.py).
+leaves the cache - 37 ms instead of 23 ms for a 64->32, 4x4, 16x16 batch-64 layer.)
+
+Backward is a plain convolution of the output gradient ("im2col"): ``windows`` views each
+input pixel's window of the gradient, copied a few images at a time into a cache-sized
+``cols`` block, and ``dx = cols @ W.T``, ``dW = x.T @ cols``. Arrays are channels-last
+views (see conv.py).
 """
 from .._backend import xp
 from .._tensor import Tensor

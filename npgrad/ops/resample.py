@@ -15,8 +15,9 @@ one ``take``, sums them without a scatter (``np.add.at``) or a dense ``(out, in)
 Source positions follow PyTorch's kernels exactly, including their float arithmetic:
 nearest uses ``floor(o * scale)`` computed in float32 (``scale = in / out``, or
 ``1 / scale_factor`` when given; PyTorch's 2-d kernel alone short-cuts equal and doubled
-sizes to the identity and ``o // 2``, whatever the scale factor); linear uses ``(o + 0.5) * scale - 0.5`` clamped at 0, or
-``o * (in - 1) / (out - 1)`` with ``align_corners=True``, in the input's precision.
+sizes to the identity and ``o // 2``, whatever the scale factor); linear uses
+``(o + 0.5) * scale - 0.5`` clamped at 0, or ``o * (in - 1) / (out - 1)`` with
+``align_corners=True``, in the input's precision.
 """
 import math
 
@@ -27,8 +28,8 @@ from .spatial import shape_of
 
 
 class Resample1d(Function):
-    """Along ``axis``: ``out[..., o, ...] = (1 - t[o]) * x[..., i0[o], ...] + t[o] * x[..., i1[o], ...]``
-    (``t`` None: a pure gather, ``out = x[..., i0, ...]``)."""
+    """Along ``axis``: ``out[o] = (1 - t[o]) * x[i0[o]] + t[o] * x[i1[o]]`` (indexing that
+    axis); ``t`` None: a pure gather, ``out[o] = x[i0[o]]``."""
 
     def forward(self, x, axis, i0, i1=None, t=None):
         self.axis, self.size, self.map = axis, x.shape[axis], (i0, i1, t)
