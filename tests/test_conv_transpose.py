@@ -179,3 +179,26 @@ def test_constructor_errors_as_torch():
         nn.ConvTranspose1d(3, 2, 3, groups=2)
     with pytest.raises(ValueError):
         torch.nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
+
+
+@pytest.mark.parametrize("workers,chunk_bytes", [(1, 2 << 20), (3, 2 << 20), (3, 4096)])
+def test_chunks_and_worker_threads_give_the_same_result(monkeypatch, workers, chunk_bytes):
+    """Images dealt out in chunks (many small ones at 4 KB) to up to three threads: the
+    forward and every gradient still match torch (the weight gradient summed per chunk)."""
+    from npgrad.ops import conv as conv_ops
+    from npgrad.ops import parallel
+
+    monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(parallel, "worker_count", lambda: workers)
+    torch.manual_seed(0)
+    kwargs = dict(stride=2, padding=1, output_padding=1, groups=2)
+    ours, theirs = twins("ConvTranspose2d", 4, 6, 3, kwargs, np.float64)
+    x = np.random.default_rng(6).standard_normal((7, 4, 5, 6))
+    xa, xb = npgrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = ours(xa), theirs(xb)
+    assert_same(ya, yb, "output", **TOL[np.float64])
+    seed = np.random.default_rng(7).standard_normal(tuple(yb.shape))
+    ya.backward(npgrad.tensor(seed))
+    yb.backward(torch.tensor(seed))
+    assert_same(xa.grad, xb.grad, "input grad", **TOL[np.float64])
+    assert_same(ours.weight.grad, theirs.weight.grad, "weight grad", **TOL[np.float64])
