@@ -26,7 +26,7 @@ CASES = [
     ((2, 3, 5, 4), dict(scale_factor=1.3)),
 ]
 MODES = {3: ["nearest", "nearest-exact", "linear", "area"],
-         4: ["nearest", "nearest-exact", "bilinear", "area"],
+         4: ["nearest", "nearest-exact", "bilinear", "bicubic", "area"],
          5: ["nearest", "nearest-exact", "trilinear"]}
 ALL = [(shape, kw, mode, ac) for shape, kw in CASES for mode in MODES[len(shape)]
        for ac in ([None] if mode in ("nearest", "nearest-exact", "area") else [False, True])
@@ -62,7 +62,8 @@ def test_nearest_float32_index_arithmetic_as_torch():
 @pytest.mark.parametrize("mode,ac,shape", [
     ("nearest", None, (1, 2, 3, 4)), ("bilinear", False, (1, 2, 3, 4)),
     ("bilinear", True, (1, 2, 3, 4)), ("linear", False, (2, 2, 4)),
-    ("trilinear", True, (1, 1, 2, 3, 3)),
+    ("trilinear", True, (1, 1, 2, 3, 3)), ("bicubic", False, (1, 1, 3, 4)),
+    ("bicubic", True, (1, 2, 4, 3)),
 ])
 def test_gradcheck(mode, ac, shape):
     x = npgrad.tensor(np.random.default_rng(2).standard_normal(shape), requires_grad=True)

@@ -1,12 +1,14 @@
-"""Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, trilinear, area) and
+"""Resampling: ``interpolate`` (nearest, nearest-exact, (bi/tri)linear, bicubic, area) and
 ``pixel_shuffle`` / ``pixel_unshuffle``; forward beside backward.
 
 Interpolation, one axis at a time
 ---------------------------------
 Every mode here is *separable*: bilinear is linear along H, then linear along W. Along one
-axis each output position ``o`` reads at most two input positions ``i0[o]``, ``i1[o]``
-with weights ``1 - t[o]`` and ``t[o]`` (nearest: one position, weight 1). So ``Resample1d``
-does one axis with two gathers (``take``), and the N-d modes apply it per spatial axis.
+axis each output position ``o`` reads a few input positions with fixed weights: one with
+weight 1 (nearest), two with ``1 - t[o]`` and ``t[o]`` (linear), four (cubic). So
+``Resample1d`` does one axis with a gather (``take``) per tap, and the N-d modes apply it
+per spatial axis.
+
 Its backward is the transpose of that map: each input position collects the (weighted)
 gradient of the outputs that read it, which form one run because source positions never
 decrease: a loop over the position within the runs (about the scale factor), each step
@@ -17,7 +19,8 @@ nearest uses ``floor(o * scale)`` computed in float32 (``scale = in / out``, or
 ``1 / scale_factor`` when given; PyTorch's 2-d kernel alone short-cuts equal and doubled
 sizes to the identity and ``o // 2``, whatever the scale factor); linear uses
 ``(o + 0.5) * scale - 0.5`` clamped at 0, or ``o * (in - 1) / (out - 1)`` with
-``align_corners=True``, in the input's precision.
+``align_corners=True``, in the input's precision; cubic the same, unclamped, with Keys'
+weights (``A = -0.75``) and the four taps clamped to the edge.
 """
 import math
 
@@ -28,30 +31,31 @@ from .spatial import shape_of
 
 
 class Resample1d(Function):
-    """Along ``axis``: ``out[o] = (1 - t[o]) * x[i0[o]] + t[o] * x[i1[o]]`` (indexing that
-    axis); ``t`` None: a pure gather, ``out[o] = x[i0[o]]``."""
+    """Along ``axis``: ``out[o] = sum_k weight[k, o] * x[index[k, o]]`` (indexing that axis)
+    over the ``k`` taps of the mode: 1 for nearest (``weight`` None), 2 for linear, 4 for
+    cubic."""
 
-    def forward(self, x, axis, i0, i1=None, t=None):
-        self.axis, self.size, self.map = axis, x.shape[axis], (i0, i1, t)
-        out = xp.take(x, i0, axis=axis)
-        if t is None:
+    def forward(self, x, axis, index, weight=None):
+        self.axis, self.size, self.map = axis, x.shape[axis], (index, weight)
+        out = xp.take(x, index[0], axis=axis)
+        if weight is None:
             return out
         shape = [1] * x.ndim
-        shape[axis] = len(t)
-        t = t.reshape(shape)
-        out *= 1 - t
-        out += xp.take(x, i1, axis=axis) * t
+        shape[axis] = index.shape[1]
+        out *= weight[0].reshape(shape)
+        for k in range(1, len(index)):
+            out += xp.take(x, index[k], axis=axis) * weight[k].reshape(shape)
         return out
 
     def backward(self, grad):
-        i0, i1, t = self.map
-        if t is None:
-            return (_sum_into(grad, i0, self.size, self.axis),)
+        index, weight = self.map
+        if weight is None:
+            return (_sum_into(grad, index[0], self.size, self.axis),)
         shape = [1] * grad.ndim
-        shape[self.axis] = len(t)
-        t = t.reshape(shape)
-        gx = _sum_into(grad * (1 - t), i0, self.size, self.axis)
-        gx += _sum_into(grad * t, i1, self.size, self.axis)
+        shape[self.axis] = index.shape[1]
+        gx = _sum_into(grad * weight[0].reshape(shape), index[0], self.size, self.axis)
+        for k in range(1, len(index)):
+            gx += _sum_into(grad * weight[k].reshape(shape), index[k], self.size, self.axis)
         return (gx,)
 
 
@@ -87,24 +91,49 @@ def _nearest_source(n_in, n_out, scale_factor, exact):
     return xp.minimum(src, n_in - 1)
 
 
-def _linear_source(n_in, n_out, scale_factor, align_corners, dtype):
-    """The two input positions and the weight of the second, per output position."""
+def _source_position(n_in, n_out, scale_factor, align_corners, dtype, cubic=False):
+    """Where output position ``o`` reads the input, as a real number (PyTorch's
+    ``area_pixel_compute_source_index``, in the input's precision)."""
     if align_corners:
         scale = dtype.type((n_in - 1) / (n_out - 1)) if n_out > 1 else dtype.type(0)
-        src = xp.arange(n_out, dtype=dtype) * scale
-    else:
-        scale = (dtype.type(1.0 / scale_factor) if scale_factor
-                 else dtype.type(n_in) / dtype.type(n_out))
-        src = (xp.arange(n_out, dtype=dtype) + dtype.type(0.5)) * scale - dtype.type(0.5)
-        src = xp.maximum(src, dtype.type(0))
+        return xp.arange(n_out, dtype=dtype) * scale
+    scale = (dtype.type(1.0 / scale_factor) if scale_factor
+             else dtype.type(n_in) / dtype.type(n_out))
+    src = (xp.arange(n_out, dtype=dtype) + dtype.type(0.5)) * scale - dtype.type(0.5)
+    return src if cubic else xp.maximum(src, dtype.type(0))
+
+
+def _linear_source(n_in, n_out, scale_factor, align_corners, dtype):
+    """The two input positions per output position, and their weights ``1 - t``, ``t``."""
+    src = _source_position(n_in, n_out, scale_factor, align_corners, dtype)
     i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
     t = xp.clip(src - i0, 0, 1).astype(dtype)
     i1 = xp.minimum(i0 + 1, n_in - 1)
-    return i0, i1, t
+    return xp.stack([i0, i1]), xp.stack([1 - t, t])
 
 
-_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
+def _cubic_source(n_in, n_out, scale_factor, align_corners, dtype):
+    """The four input positions around each source position (clamped to the edge) and
+    Keys' cubic convolution weights with ``A = -0.75``, as PyTorch's bicubic."""
+    src = _source_position(n_in, n_out, scale_factor, align_corners, dtype, cubic=True)
+    floor = xp.floor(src)
+    t = (src - floor).astype(dtype)
+    a = dtype.type(-0.75)
+
+    def near(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    one = dtype.type(1)
+    weight = xp.stack([far(t + one), near(t), near(one - t), far(2 * one - t)])
+    index = xp.clip(floor.astype(xp.int64) + xp.arange(-1, 3)[:, None], 0, n_in - 1)
+    return index, weight
+
+
+_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "bicubic", "area")
 
 
 def _output_size(input, size, scale_factor, recompute_scale_factor, dims):
@@ -181,11 +210,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 src = xp.arange(n_out) // 2  # PyTorch's 2-d kernel takes this shortcut
             else:
                 src = _nearest_source(n_in, n_out, factors[d], mode == "nearest-exact")
-            out = Resample1d.apply(out, axis, src)
+            out = Resample1d.apply(out, axis, src[None])
         else:
-            i0, i1, t = _linear_source(n_in, n_out, factors[d], align_corners,
-                                       input._data.dtype)
-            out = Resample1d.apply(out, axis, i0, i1, t)
+            source = _cubic_source if mode == "bicubic" else _linear_source
+            index, weight = source(n_in, n_out, factors[d], align_corners, input._data.dtype)
+            out = Resample1d.apply(out, axis, index, weight)
     return out if out is not input else input.clone()
 
 

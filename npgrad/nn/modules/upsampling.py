@@ -8,7 +8,7 @@ from ..module import Module
 class Upsample(Module):
     """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to ``size`` or by
     ``scale_factor``; ``mode`` 'nearest', 'nearest-exact', 'linear', 'bilinear',
-    'trilinear' or 'area'."""
+    'bicubic', 'trilinear' or 'area'."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
