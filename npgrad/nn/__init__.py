@@ -28,6 +28,8 @@ __all__ = [
     "Softplus", "Tanh", "Unflatten",
 ]
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "Dropout2d", "MaxPool2d"]
+
+# convolution and resampling layers (issue 11)
 from .modules.conv import Conv1d, ConvTranspose1d, ConvTranspose2d  # noqa: E402
 __all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d"]
 from .modules.pooling import (  # noqa: E402

@@ -221,6 +221,9 @@ def pad(input, pad, mode="constant", value=None):
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along ``dim``."""
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+# ---------------------------------------------------------------------- convolution, resampling
 from ..ops.conv_transpose import conv1d, conv_transpose1d, conv_transpose2d  # noqa: E402,F401
 from ..ops.pool1d import (  # noqa: E402,F401
     adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d,
