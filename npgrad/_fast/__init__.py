@@ -109,6 +109,14 @@ def compiled_op(name):
     return getattr(functions, name)
 
 
+def image_chunks(n, bytes_per_image):
+    """``range(n)`` images as ``(start, stop)`` chunks: cache-sized ones dealt to threads on
+    the fast path (``conv.batch_chunks``), the whole batch at once on the reference path."""
+    if use_fast():
+        return conv.batch_chunks(n, bytes_per_image)
+    return [(0, n)]
+
+
 def run_split(work, chunks):
     """``work(chunks)``; on the fast path the chunks are dealt out to helper threads."""
     if use_fast():

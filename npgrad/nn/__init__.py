@@ -45,3 +45,25 @@ __all__ += [
     "InstanceNorm2d", "InstanceNorm3d", "Mish", "PairwiseDistance", "ParameterDict",
     "ParameterList",
 ]
+
+# convolution and resampling layers (issue 11)
+from .modules.conv import Conv1d, ConvTranspose1d, ConvTranspose2d  # noqa: E402
+__all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d"]
+from .modules.pooling import (  # noqa: E402
+    AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d,
+)
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d",
+            "MaxPool1d"]
+from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
+from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+__all__ += ["PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d",
+            "UpsamplingNearest2d"]
+from .modules.padding import (  # noqa: E402
+    CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d,
+    ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d,
+)
+__all__ += ["CircularPad1d", "CircularPad2d", "ConstantPad1d", "ConstantPad2d",
+            "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
+            "ZeroPad1d", "ZeroPad2d"]
+from .modules.fold import Fold, Unfold  # noqa: E402
+__all__ += ["Fold", "Unfold"]

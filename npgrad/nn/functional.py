@@ -164,6 +164,10 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._make(out, None)
 
 
+#: (number of padded dims, input rank) that the non-constant padding modes accept (as torch)
+_NON_CONSTANT_PAD = {(1, 2), (1, 3), (2, 3), (2, 4), (3, 4), (3, 5)}
+
+
 def pad(input, pad, mode="constant", value=None):
     """Pad the last ``len(pad) // 2`` dims; ``pad`` lists (before, after) from the last dim."""
     if len(pad) % 2:
@@ -175,6 +179,11 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (use constant, reflect, replicate or circular)")
     if mode != "constant" and value:
         raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if mode != "constant" and (len(pad) // 2, ndim) not in _NON_CONSTANT_PAD:
+        raise NotImplementedError(
+            f"pad: padding size {len(pad)} is not supported for {ndim}D input in mode {mode!r}; "
+            "non-constant modes pad the last dimension of 2D/3D input (size 2), the last 2 of "
+            "3D/4D input (size 4) or the last 3 of 4D/5D input (size 6)")
     widths = [(0, 0)] * ndim
     for i in range(len(pad) // 2):
         before, after = int(pad[2 * i]), int(pad[2 * i + 1])
@@ -186,6 +195,10 @@ def pad(input, pad, mode="constant", value=None):
                 f"Padding size should be less than the corresponding input dimension, but got: "
                 f"padding ({before}, {after}) at dimension {axis} of input {list(input.shape)}"
             )
+        if mode == "circular" and max(before, after) > input._data.shape[axis]:
+            raise RuntimeError(
+                f"pad: padding ({before}, {after}) at dimension {axis} of input "
+                f"{list(input.shape)} wraps around more than once in circular mode")
         widths[axis] = (before, after)
     return _Pad.apply(input, widths=tuple(widths), mode=mode, value=0.0 if value is None else value)
 
@@ -199,3 +212,13 @@ from ._functional_extra import (  # noqa: E402,F401  (issue 11: more layers as f
     bilinear, cosine_similarity, embedding_bag, group_norm, instance_norm, mish,
     pairwise_distance,
 )
+# ---------------------------------------------------------------------- convolution, resampling
+from ..ops.conv_transpose import conv1d, conv_transpose1d, conv_transpose2d  # noqa: E402,F401
+from ..ops.pool1d import (  # noqa: E402,F401
+    adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices, avg_pool1d, max_pool1d,
+)
+from ..ops.resample import (  # noqa: E402,F401
+    interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest,
+)
+from ..ops.fold import fold, unfold  # noqa: E402,F401

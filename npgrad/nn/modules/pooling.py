@@ -69,3 +69,68 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+# --------------------------------------------------------------------------- 1-d, adaptive max
+from ...ops import pool1d as pool1d_ops  # noqa: E402
+
+
+class MaxPool1d(MaxPool2d):
+    """The maximum of each ``kernel_size`` window of (N, C, L) input."""
+
+    def forward(self, input):
+        return pool1d_ops.max_pool1d_checked(
+            self, input, self.kernel_size, self.stride, self.padding, self.dilation,
+            self.ceil_mode, self.return_indices,
+        )
+
+
+class AvgPool1d(Module):
+    """The mean of each ``kernel_size`` window of (N, C, L) input."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        one = pool1d_ops._one
+        self.kernel_size = (one(kernel_size, "kernel_size"),)
+        self.stride = (one(stride, "stride"),) if stride is not None else self.kernel_size
+        self.padding = (one(padding, "padding"),)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):
+        return pool1d_ops.avg_pool1d_checked(
+            self, input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad,
+        )
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed ``output_size`` whatever the input size; ``None`` in
+    ``output_size`` keeps that input dimension."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return pool1d_ops.adaptive_max_pool2d_checked(self, input, self.output_size,
+                                                      self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    def forward(self, input):
+        return pool1d_ops.adaptive_max_pool1d_checked(self, input, self.output_size,
+                                                      self.return_indices)
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    def forward(self, input):
+        return pool1d_ops.adaptive_avg_pool1d_checked(self, input, self.output_size)
