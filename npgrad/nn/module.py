@@ -467,9 +467,9 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        from .._tensor import device as Device
+        from .._tensor import _require_cpu
 
-        Device("cuda")  # raises the library's "no CUDA backend" error
+        _require_cpu("cuda" if device is None else device)  # raises "no CUDA backend"
         return self
 
     def float(self):
