@@ -131,13 +131,14 @@ def __getattr__(name):
 from ._dtype import bfloat16
 from ._format import set_printoptions
 from ._settings import (
-    are_deterministic_algorithms_enabled, get_deterministic_debug_mode,
-    get_float32_matmul_precision, is_deterministic_algorithms_warn_only_enabled,
+    are_deterministic_algorithms_enabled, get_default_device, get_deterministic_debug_mode,
+    get_float32_matmul_precision, set_default_device, is_deterministic_algorithms_warn_only_enabled,
     set_deterministic_debug_mode, set_float32_matmul_precision, use_deterministic_algorithms,
 )
 
 _LAZY.update({"accelerator": ".accelerator", "backends": ".backends", "amp": ".amp",
-              "jit": ".jit", "compiler": ".compiler", "cpu": ".cpu"})
+              "jit": ".jit", "compiler": ".compiler", "cpu": ".cpu", "mps": ".mps",
+              "xpu": ".xpu"})
 _LAZY_ATTRS.update({"compile": (".compiler", "compile"),
                     "autocast": (".amp.autocast_mode", "autocast"),
                     "is_autocast_enabled": (".amp.autocast_mode", "is_autocast_enabled"),

@@ -46,3 +46,18 @@ def get_deterministic_debug_mode():
     if not _state["deterministic"]:
         return 0
     return 1 if _state["warn_only"] else 2
+
+
+def set_default_device(device):
+    """Only the CPU (or None) can be the default device; another raises at once, with
+    npgrad's "no such backend" error (PyTorch would fail at the next tensor made)."""
+    from ._tensor import _require_cpu
+
+    if device is not None:
+        _require_cpu(device)
+
+
+def get_default_device():
+    from ._tensor import _CPU
+
+    return _CPU

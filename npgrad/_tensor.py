@@ -336,6 +336,9 @@ class Tensor:
     def half(self):
         return self.type(_dtype.float16)
 
+    def bfloat16(self):
+        return self.type(_dtype.bfloat16)  # needs ml_dtypes (npgrad[bf16])
+
     def long(self):
         return self.type(_dtype.int64)
 

@@ -51,6 +51,9 @@ QUERIES = [
     "torch.cpu.is_available()", "torch.cpu.device_count()",
     "torch.compiler.is_compiling()", "torch.jit.is_scripting()", "torch.jit.is_tracing()",
     "torch.is_autocast_enabled()", "torch.get_float32_matmul_precision()",
+    "torch.xpu.is_available()", "torch.xpu.device_count()", "torch.mps.device_count()",
+    "torch.mps.manual_seed(0)", "str(torch.get_default_device())",
+    "torch.set_default_device('cpu')",
     "torch.are_deterministic_algorithms_enabled()",
     "torch.is_deterministic_algorithms_warn_only_enabled()",
 ]
@@ -71,6 +74,8 @@ RAISING = [
     ("torch.cuda.get_device_capability()", AssertionError),
     ("torch.cuda.get_rng_state()", AssertionError),
     ("torch.device('gpu')", RuntimeError),
+    ("torch.mps.empty_cache()", RuntimeError),
+    ("torch.mps.synchronize()", RuntimeError),
     ("torch.device(0)", RuntimeError),
     ("torch.zeros(2).to('cuda')", None),  # both raise; the type differs (see below)
 ]
@@ -132,12 +137,16 @@ def test_device_objects_as_torch():
     lambda lib: lib.tensor([1.0], device="mps"),
     lambda lib: lib.nn.Linear(2, 2).to("cuda"),
     lambda lib: lib.nn.Linear(2, 2).cuda(),
+    lambda lib: (lib.set_default_device("cuda"), lib.zeros(2)),
 ])
 def test_moving_to_an_accelerator_raises_clearly(move):
     with pytest.raises(RuntimeError, match="npgrad has no .* backend yet.*CPU"):
         move(npgrad)
-    with pytest.raises(BaseException):  # torch raises too (AssertionError or other)
-        move(torch)
+    try:
+        with pytest.raises(BaseException):  # torch raises too (AssertionError or other)
+            move(torch)
+    finally:
+        torch.set_default_device(None)
 
 
 def test_tensor_flags_as_torch():
@@ -398,6 +407,15 @@ def test_jit_script_and_trace_behave_like_the_input():
     assert npgrad.jit.ignore(len) is len and npgrad.jit.Final[int] is int
 
 
+def test_sdp_kernel_context_warns_as_torch():
+    for lib in (npgrad, torch):
+        with pytest.warns(FutureWarning, match="sdp_kernel\\(\\)` is deprecated"):
+            region = lib.backends.cuda.sdp_kernel(enable_flash=False)
+        with region:
+            assert not lib.backends.cuda.flash_sdp_enabled()
+        assert lib.backends.cuda.flash_sdp_enabled()
+
+
 # ------------------------------------------------------------------ dtypes
 
 def _tiny_net(lib, dtype, x, y, w, b):
@@ -438,6 +456,7 @@ def test_bfloat16_computes_through_ml_dtypes():
     theirs = torch.tensor(v).to(torch.bfloat16)
     assert ours.dtype == npgrad.bfloat16 and ours.dtype != npgrad.float32
     np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
+    assert npgrad.tensor(v).bfloat16().dtype == npgrad.bfloat16
     # (tensor-tensor ops only: with a Python scalar NumPy promotes ml_dtypes' bfloat16 to
     # float32, so npgrad's bf16_tensor * 0.5 is float32 where torch's stays bfloat16)
     for op in (lambda a: a + a, lambda a: a * a, lambda a: a - a.float().to(npgrad.bfloat16)

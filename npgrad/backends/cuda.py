@@ -57,3 +57,27 @@ def cudnn_sdp_enabled():
 
 def enable_cudnn_sdp(enabled):
     _sdp["cudnn"] = bool(enabled)
+
+
+def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True,
+               enable_cudnn=True):
+    """The deprecated context manager choosing attention kernels: warns as PyTorch does
+    and sets the flags for the region (npgrad has one attention implementation)."""
+    import contextlib
+    import warnings
+
+    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this "
+                  "context manager will be removed. Please see "
+                  "`torch.nn.attention.sdpa_kernel()` for the new context manager, with "
+                  "updated signature.", FutureWarning, stacklevel=2)
+
+    @contextlib.contextmanager
+    def region():
+        saved = dict(_sdp)
+        _sdp.update(flash=enable_flash, math=enable_math, mem_efficient=enable_mem_efficient,
+                    cudnn=enable_cudnn)
+        try:
+            yield
+        finally:
+            _sdp.update(saved)
+    return region()
