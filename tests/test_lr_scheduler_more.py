@@ -96,6 +96,15 @@ SCHEDULES = {
         o, [m.LinearLR(o, start_factor=0.2, total_iters=5),
             m.CosineAnnealingLR(o, T_max=95)], milestones=[5]),
     "ChainedScheduler": chained,
+    "SequentialLR-restarts-first": lambda m, o: m.SequentialLR(
+        o, [m.CosineAnnealingWarmRestarts(o, T_0=7, T_mult=2),
+            m.PolynomialLR(o, total_iters=30, power=0.5),
+            m.MultiplicativeLR(o, lambda e: 0.99)], milestones=[20, 60]),
+    "ChainedScheduler-cyclic": lambda m, o: m.ChainedScheduler(
+        [m.CyclicLR(o, 0.01, 0.1, step_size_up=5, mode="triangular2"),
+         m.ExponentialLR(o, 0.99)]),
+    "ChainedScheduler-restarts": lambda m, o: m.ChainedScheduler(
+        [m.LinearLR(o), m.CosineAnnealingWarmRestarts(o, 9)], optimizer=o),
 }
 
 

@@ -376,3 +376,39 @@ def test_lbfgs_errors():
             loss.backward()
             return loss
         opt.step(closure)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_updates_in_place_with_state_in_param_dtype(name):
+    """The parameter's array survives the step (views stay valid), state arrays are
+    float32 for float32 parameters and are updated, not replaced; p.grad is untouched."""
+    p = npgrad.randn(3, 4, requires_grad=True)
+    data = p._data
+    opt = getattr(optim, name)([p], lr=0.1)
+    p.grad = npgrad.ones(3, 4)
+    opt.step()
+    arrays = {k: v._data for k, v in opt.state[p].items()}
+    before = data.copy()
+    p.grad = npgrad.full((3, 4), 2.0)
+    opt.step()
+    assert p._data is data and not np.array_equal(data, before)
+    for key, arr in arrays.items():
+        assert opt.state[p][key]._data is arr, f"state {key!r} was replaced, not updated"
+        if arr.ndim:
+            assert arr.dtype == np.float32, f"state {key!r} is {arr.dtype}"
+    assert np.array_equal(p.grad.numpy(), np.full((3, 4), 2.0, np.float32))
+
+
+def test_closure_is_called_and_its_loss_returned():
+    for name in CASES:
+        p = npgrad.tensor([1.0, -2.0], requires_grad=True)
+        opt = getattr(optim, name)([p])
+
+        def closure():
+            opt.zero_grad()
+            loss = (p * p).sum()
+            loss.backward()
+            return loss
+
+        assert opt.step(closure).item() == 5.0
+        assert not np.array_equal(p.detach().numpy(), [1.0, -2.0]), name
