@@ -465,6 +465,14 @@ def test_bfloat16_computes_through_ml_dtypes():
     assert str(ours) == str(theirs).replace("torch", "npgrad")
 
 
+def test_bfloat16_modules_refused_clearly():
+    model = npgrad.nn.Linear(2, 2)
+    for cast in (lambda: model.to(npgrad.bfloat16), model.bfloat16):
+        with pytest.raises(NotImplementedError, match="cannot run or train modules in bfloat16"):
+            cast()
+    assert model.weight.dtype == npgrad.float32
+
+
 def test_bfloat16_without_ml_dtypes_names_the_extra():
     code = (
         "import sys; sys.modules['ml_dtypes'] = None\n"

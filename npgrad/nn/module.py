@@ -445,6 +445,11 @@ class Module:
         return self
 
     def _cast_floats(self, dtype):
+        if dtype == _dtype.bfloat16:
+            raise NotImplementedError(
+                "nn.Module.to(npgrad.bfloat16): npgrad keeps bfloat16 tensors (through "
+                "ml_dtypes) but cannot run or train modules in bfloat16; keep the model in "
+                "float32 (or float16)")
         target = _dtype.to_np(dtype)
         if target.kind != "f":
             raise TypeError(
@@ -480,6 +485,9 @@ class Module:
 
     def half(self):
         return self._cast_floats(_dtype.float16)
+
+    def bfloat16(self):
+        return self._cast_floats(_dtype.bfloat16)
 
     def type(self, dst_type):
         return self._cast_floats(dst_type)
