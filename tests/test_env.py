@@ -503,3 +503,36 @@ def test_lazy_modules_keep_import_light():
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def _conv_net_half(lib, x):
+    convs = dict(conv=lib.nn.Conv2d(3, 4, 3, padding=1), bn=lib.nn.BatchNorm2d(4),
+                 ln=lib.nn.LayerNorm(8), emb=lib.nn.Embedding(10, 8))
+    for key, m in convs.items():
+        for name, p in m.named_parameters():
+            rng = np.random.default_rng(len(key + name))
+            with lib.no_grad():
+                p.copy_(lib.tensor((rng.standard_normal(tuple(p.shape)) * 0.3).astype(np.float32)))
+        m.half()
+    xi = lib.tensor(x).half().requires_grad_()
+    out = {"conv": convs["conv"](xi)}
+    out["bn"] = convs["bn"](out["conv"])
+    out["pool"] = lib.nn.functional.max_pool2d(out["bn"], 2)
+    out["ln"] = convs["ln"](out["pool"].reshape(2, 4, 16)[..., :8])
+    out["emb"] = convs["emb"](lib.tensor(np.array([1, 3, 5])))
+    (out["ln"].sum() + out["emb"].sum()).backward()
+    out.update(gx=xi.grad, gw=convs["conv"].weight.grad)
+    return out
+
+
+def test_float16_conv_norm_pool_embedding_as_torch():
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    ours, theirs = _conv_net_half(npgrad, x), _conv_net_half(torch, x)
+    for key, t in theirs.items():
+        want = t.detach().numpy().astype(np.float32)
+        mine = ours[key].detach().numpy()
+        assert mine.dtype == np.float16, key
+        # float16 keeps ~3 decimal digits; torch sums in float32 inside its kernels
+        np.testing.assert_allclose(mine.astype(np.float32), want, rtol=0,
+                                   atol=2e-3 * max(1.0, float(np.abs(want).max())),
+                                   err_msg=key)
