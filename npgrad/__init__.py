@@ -132,8 +132,9 @@ from ._dtype import bfloat16
 from ._format import set_printoptions
 from ._settings import (
     are_deterministic_algorithms_enabled, get_default_device, get_deterministic_debug_mode,
-    get_float32_matmul_precision, set_default_device, is_deterministic_algorithms_warn_only_enabled,
-    set_deterministic_debug_mode, set_float32_matmul_precision, use_deterministic_algorithms,
+    get_float32_matmul_precision, is_deterministic_algorithms_warn_only_enabled,
+    set_default_device, set_deterministic_debug_mode, set_float32_matmul_precision,
+    use_deterministic_algorithms,
 )
 
 _LAZY.update({"accelerator": ".accelerator", "backends": ".backends", "amp": ".amp",

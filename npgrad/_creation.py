@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _dtype
 from ._backend import xp
-from ._tensor import Tensor, _require_cpu, _shape_args, device
+from ._tensor import Tensor, _require_cpu, _shape_args
 from .random import get_rng
 
 

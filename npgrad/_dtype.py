@@ -90,7 +90,6 @@ def to_np(d):
     return nd
 
 
-
 class _OptionalDtype(dtype):
     """A dtype whose NumPy type comes from an optional package, imported on first use:
     ``npgrad.bfloat16`` exists everywhere (programs name it), and computing with it
