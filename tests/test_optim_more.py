@@ -345,7 +345,7 @@ def test_lbfgs_state_dict_round_trip_and_from_torch():
 
     tp, topt, tclosure = setup(torch, (1.0, 1.0, 0.0))
     topt.step(tclosure)
-    values = [float(p) for p in tp]
+    values = [p.item() for p in tp]
     # from torch's state_dict, and from our own saved one: both continue as torch does
     op, oopt, oclosure = setup(npgrad, values)
     oopt.load_state_dict(to_npgrad(topt.state_dict()))
@@ -359,7 +359,7 @@ def test_lbfgs_state_dict_round_trip_and_from_torch():
         oopt.step(oclosure)
         ropt.step(rclosure)
     for params in (op, rp):
-        np.testing.assert_allclose([float(p) for p in params], [float(p) for p in tp],
+        np.testing.assert_allclose([p.item() for p in params], [p.item() for p in tp],
                                    rtol=1e-9, atol=1e-11)
     assert_state_equal(ropt, topt, dict(rtol=1e-8, atol=1e-10))
 
