@@ -143,3 +143,21 @@ _LAZY_ATTRS.update({  # torch.cosine_similarity / torch.pairwise_distance, as F.
     "cosine_similarity": (".nn._functional_extra", "cosine_similarity"),
     "pairwise_distance": (".nn._functional_extra", "pairwise_distance"),
 })
+# What CPU-only programs probe about their environment (devices, backends, mixed
+# precision, compilers), answered as PyTorch answers without an accelerator.
+from ._dtype import bfloat16
+from ._format import set_printoptions
+from ._settings import (
+    are_deterministic_algorithms_enabled, get_default_device, get_deterministic_debug_mode,
+    get_float32_matmul_precision, is_deterministic_algorithms_warn_only_enabled,
+    set_default_device, set_deterministic_debug_mode, set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
+
+_LAZY.update({"accelerator": ".accelerator", "backends": ".backends", "amp": ".amp",
+              "jit": ".jit", "compiler": ".compiler", "cpu": ".cpu", "mps": ".mps",
+              "xpu": ".xpu"})
+_LAZY_ATTRS.update({"compile": (".compiler", "compile"),
+                    "autocast": (".amp.autocast_mode", "autocast"),
+                    "is_autocast_enabled": (".amp.autocast_mode", "is_autocast_enabled"),
+                    "get_autocast_dtype": (".amp.autocast_mode", "get_autocast_dtype")})

@@ -10,13 +10,13 @@ import numpy as np
 
 from . import _dtype
 from ._backend import xp
-from ._tensor import Tensor, _shape_args, device
+from ._tensor import Tensor, _require_cpu, _shape_args
 from .random import get_rng
 
 
 def _finish(arr, requires_grad=False, dev=None):
     if dev is not None:
-        device(dev)  # only the CPU exists: anything else raises a clear error
+        _require_cpu(dev)  # only the CPU exists: anything else raises a clear error
     t = Tensor._make(arr, None)
     if requires_grad:
         t.requires_grad_(True)

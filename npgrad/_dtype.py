@@ -89,3 +89,46 @@ def to_np(d):
         raise TypeError(f"npgrad does not support dtype {nd}")
     return nd
 
+
+class _OptionalDtype(dtype):
+    """A dtype whose NumPy type comes from an optional package, imported on first use:
+    ``npgrad.bfloat16`` exists everywhere (programs name it), and computing with it
+    needs ``ml_dtypes`` (``pip install npgrad[bf16]``); without it, using it raises an
+    error that says so. Compares and hashes by name, so ``t.dtype == npgrad.bfloat16``
+    never needs the package."""
+
+    __slots__ = ("_module", "_attr", "_extra")
+
+    def __init__(self, name, module, attr, extra, itemsize):
+        self.name = name
+        self._module, self._attr, self._extra = module, attr, extra
+        self.is_floating_point = True
+        self.itemsize = itemsize
+
+    @property
+    def np(self):
+        import importlib
+
+        try:
+            mod = importlib.import_module(self._module)
+        except ImportError:
+            raise TypeError(
+                f"npgrad.{self.name} needs the optional package {self._module}: "
+                f"pip install 'npgrad[{self._extra}]' (or pip install {self._module})"
+            ) from None
+        d = np.dtype(getattr(mod, self._attr))
+        if d not in _FROM_NP:
+            _FROM_NP[d] = self  # from now on arrays of this type map back to this dtype
+        return d
+
+    def __eq__(self, other):
+        if isinstance(other, dtype):
+            return self.name == other.name
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self.name)
+
+
+bfloat16 = _OptionalDtype("bfloat16", "ml_dtypes", "bfloat16", "bf16", 2)
+_NAMES["bfloat16"] = bfloat16

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 THRESHOLD, EDGEITEMS, PRECISION, LINEWIDTH = 1000, 3, 4, 80
+SCI_MODE = None  # None: chosen from the values
 _DEFAULT_DTYPES = ("float32", "int64", "bool")
 
 
@@ -21,7 +22,7 @@ class _Formatter:
     """Formats single values; built from all the values that will be shown."""
 
     def __init__(self, values):
-        self.floating = values.dtype.kind == "f"
+        self.floating = values.dtype.kind == "f" or values.dtype.name == "bfloat16"
         self.int_mode, self.sci_mode, self.width = True, False, 1
         if not self.floating:
             self.width = max((len(str(v)) for v in values.reshape(-1).tolist()), default=1)
@@ -33,6 +34,8 @@ class _Formatter:
         lo, hi = magnitude.min(), magnitude.max()
         self.int_mode = bool(np.all(shown == np.ceil(shown)))
         self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+        if SCI_MODE is not None:  # set_printoptions(sci_mode=...)
+            self.sci_mode = SCI_MODE
         extra = 1 if self.int_mode and not self.sci_mode else 0  # the "." after whole numbers
         self.width = max(len(self._text(v)) + extra for v in shown.tolist())
 
@@ -122,3 +125,31 @@ def tensor_repr(t, prefix="tensor"):
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(start + body, suffixes, indent)
+
+
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """How tensors print, as ``torch.set_printoptions``: ``precision`` (decimals),
+    ``threshold`` (more elements than this are summarized), ``edgeitems`` (shown at each
+    end when summarized), ``linewidth``, ``profile`` ("default", "short", "full": sets
+    the four), ``sci_mode`` (True/False forces scientific notation on or off; None
+    chooses it from the values)."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r}; expected one "
+                             f"of {sorted(_PROFILES)}")
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    if precision is not None:
+        PRECISION = precision
+    if threshold is not None:
+        THRESHOLD = threshold
+    if edgeitems is not None:
+        EDGEITEMS = edgeitems
+    if linewidth is not None:
+        LINEWIDTH = linewidth
+    SCI_MODE = sci_mode

@@ -39,27 +39,69 @@ class Size(tuple):
 
 
 class device:
-    """Where a tensor lives. npgrad computes on the CPU only, for now."""
+    """Where a tensor lives: ``device('cpu')``, ``device('cuda:0')``, ``device('mps')``.
+
+    Any device PyTorch names can be constructed (programs build
+    ``device('cuda' if cuda.is_available() else 'cpu')`` and compare it), but npgrad
+    computes on the CPU only: putting a tensor or a model anywhere else raises a clear
+    error (see ``_require_cpu``)."""
 
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):
-            type = type.type
-        type = str(type).split(":")[0]
-        if type != "cpu":
-            raise RuntimeError(_NO_GPU.format(type))
-        self.type, self.index = "cpu", None
+            type, index = type.type, type.index if index is None else index
+        elif isinstance(type, builtins.int) and not isinstance(type, builtins.bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        else:
+            text = str(type)
+            type, _, number = text.partition(":")
+            if type not in _DEVICE_TYPES:
+                raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type "
+                                   f"at start of device string: {text}")
+            if number:
+                if index is not None or not number.isdigit():
+                    raise RuntimeError(f"Invalid device string: '{text}'")
+                index = builtins.int(number)
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, but got {index}")
+        self.type, self.index = type, index
 
     def __eq__(self, other):
-        return str(other) == "cpu" or (isinstance(other, device) and other.type == "cpu")
+        if isinstance(other, str):  # npgrad also accepts device('cpu') == 'cpu'
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
-        return hash("cpu")
+        return hash((self.type, self.index))
 
     def __repr__(self):
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
+                 "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+
+
+def _require_cpu(dev):
+    """Check that ``dev`` (a device, a string, or an int: a CUDA index) is the CPU;
+    anything else raises the "no such backend" error."""
+    if isinstance(dev, builtins.int) and not isinstance(dev, builtins.bool):
+        dev = f"cuda:{dev}"
+    dev = device(dev)
+    if dev.type != "cpu":
+        raise RuntimeError(_NO_GPU.format(dev.type))
+    return dev
 
 
 _NO_GPU = (
@@ -137,6 +179,13 @@ class Tensor:
         return _CPU
 
     is_cuda = False
+    # what programs probe before choosing a code path: all False on npgrad's CPU tensors
+    is_mps = is_xpu = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = False
+    is_cpu = True
+
+    def get_device(self):
+        """-1: the CPU (a CUDA tensor would answer its GPU index)."""
+        return -1
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -293,6 +342,9 @@ class Tensor:
 
     def half(self):
         return self.type(_dtype.float16)
+
+    def bfloat16(self):
+        return self.type(_dtype.bfloat16)  # needs ml_dtypes (npgrad[bf16])
 
     def long(self):
         return self.type(_dtype.int64)
@@ -867,7 +919,7 @@ def _to_dtype(args, kwargs):
         if isinstance(a, Tensor):
             dtype = a.dtype
         elif isinstance(a, (str, device, builtins.int)):
-            device(a if not isinstance(a, builtins.int) else f"cuda:{a}")
+            _require_cpu(a)
         else:
             dtype = a
     return dtype

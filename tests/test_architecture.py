@@ -14,7 +14,10 @@ LAYER = {
     "ops": 2, "_fast": 2, "_tensor_functions": 2,
     "nn": 3, "optim": 3, "distributed": 3,
     "utils": 4, "vision": 4, "serialization": 4,
-    "models": 5, "train": 5, "lessons": 5, "cli": 5, "_summary": 5, "cuda": 5,
+    "models": 5, "train": 5, "lessons": 5, "cli": 5, "_summary": 5,
+    # what programs probe about their environment (no accelerator here), and the settings
+    "_settings": 1, "cuda": 5, "accelerator": 5, "backends": 5, "amp": 5, "compiler": 5,
+    "cpu": 5, "jit": 5, "mps": 5, "xpu": 5,
 }
 #: the edges the page allows beyond "any lower layer, or the same one"
 EXTRA = {

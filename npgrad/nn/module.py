@@ -490,6 +490,11 @@ class Module:
         return self
 
     def _cast_floats(self, dtype):
+        if dtype == _dtype.bfloat16:
+            raise NotImplementedError(
+                "nn.Module.to(npgrad.bfloat16): npgrad keeps bfloat16 tensors (through "
+                "ml_dtypes) but cannot run or train modules in bfloat16; keep the model in "
+                "float32 (or float16)")
         target = _dtype.to_np(dtype)
         if target.kind != "f":
             raise TypeError(
@@ -512,9 +517,9 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        from .._tensor import device as Device
+        from .._tensor import _require_cpu
 
-        Device("cuda")  # raises the library's "no CUDA backend" error
+        _require_cpu("cuda" if device is None else device)  # raises "no CUDA backend"
         return self
 
     def float(self):
@@ -525,6 +530,9 @@ class Module:
 
     def half(self):
         return self._cast_floats(_dtype.float16)
+
+    def bfloat16(self):
+        return self._cast_floats(_dtype.bfloat16)
 
     def type(self, dst_type):
         return self._cast_floats(dst_type)

@@ -15,7 +15,8 @@ from ..autograd.function import Function
 # category wins (int64 tensor + float32 tensor -> float32, where NumPy says float64), a
 # Python number only changes the dtype when it is of a higher category (int tensor * 2.5 ->
 # float32), and a 0-d tensor gives way to a tensor with dimensions of the same category.
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+# kind "V": ml_dtypes' bfloat16 (npgrad.bfloat16), a float for promotion with Python scalars
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}
 
 
 def _scalar_category(x):

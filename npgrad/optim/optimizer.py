@@ -236,7 +236,8 @@ class Optimizer:
         for k, v in state_dict["state"].items():
             if k in id_map:
                 p = id_map[k]
-                state[p] = {key: _cast_state(p, key, value, k) for key, value in v.items()}
+                state[p] = {key: _cast_state(p, key, value, k, self._state_matches_param_shape)
+                            for key, value in v.items()}
             else:
                 state[k] = v
         for group, new_group in zip(groups, saved_groups):
@@ -246,6 +247,9 @@ class Optimizer:
         self.state = state
         self.param_groups = saved_groups
         self._after_load()
+
+    #: False where the state holds arrays of other shapes than the parameter's (LBFGS)
+    _state_matches_param_shape = True
 
     def _after_load(self):
         """Fix up loaded groups (e.g. AdamW forces decoupled weight decay). Optional."""
@@ -258,7 +262,7 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def _cast_state(param, key, value, index):
+def _cast_state(param, key, value, index, check_shape=True):
     """A loaded state value, made safe to update in place: tensors become fresh
     contiguous copies, floating ones in the parameter's dtype (the step count stays as
     saved, a number becomes a float32 0-d tensor as PyTorch keeps it)."""
@@ -271,17 +275,20 @@ def _cast_state(param, key, value, index):
     if isinstance(value, Tensor):
         arr = value._data
         if arr.dtype.kind == "f" and param._data.dtype.kind == "f":
-            if arr.shape != param._data.shape:
+            if check_shape and arr.ndim != 0 and arr.shape != param._data.shape:
                 raise ValueError(
                     f"loaded optimizer state {key!r} of parameter {index} has shape "
                     f"{tuple(arr.shape)}, but the parameter has shape {tuple(param.shape)}"
                 )
-            arr = arr.astype(param._data.dtype)  # astype copies
+            arr = arr.astype(param._data.dtype, order="C")  # astype copies
         else:
-            arr = arr.copy()
-        return Tensor._make(np.ascontiguousarray(arr), None)
+            arr = arr.copy(order="C")
+        # (not np.ascontiguousarray: it turns 0-d state such as NAdam's mu_product into 1-d)
+        return Tensor._make(arr, None)
     if isinstance(value, dict):
-        return {k: _cast_state(param, k, v, index) for k, v in value.items()}
+        return {k: _cast_state(param, k, v, index, check_shape) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
+        return type(value)(_cast_state(param, key, v, index, check_shape) for v in value)
     return deepcopy(value)
 
 
