@@ -427,8 +427,6 @@ class TorchPickler(pickle._Pickler):
                 return (_Global("torch._utils", "_rebuild_parameter"),
                         (data, obj.requires_grad, collections.OrderedDict()))
             return self._tensor(obj)
-        if isinstance(obj, _dtype.dtype):
-            return _Global("torch", obj.name), ()
         return NotImplemented
 
     def _tensor(self, t):
@@ -452,6 +450,11 @@ class TorchPickler(pickle._Pickler):
         self.memoize(obj)
 
     dispatch[_Global] = save_global_name
+
+    def save_dtype(self, obj):  # torch.float32 is pickled as the bare global
+        self.save_global_name(_Global("torch", obj.name))
+
+    dispatch[_dtype.dtype] = save_dtype
 
     def save_size(self, obj):
         self.save_reduce(_Global("torch", "Size"), (tuple(obj),), obj=obj)
