@@ -127,3 +127,44 @@ def mutants(base, n, seed=0):
             yield byte_mutation(rng, base)
         else:
             yield header_mutation(rng, base)
+
+
+def rezip(blob, mutate):
+    """``blob`` (a zip) with each record's bytes passed through ``mutate(name, data)`` and
+    written with fresh, correct CRCs - so the fuzz reaches the parsers behind the CRC."""
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(blob))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            data = mutate(info.filename, src.read(info))
+            if data is not None:
+                z.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def zip_mutants(base, n, seed=0):
+    """Mutations of a torch zip checkpoint: raw bytes (caught by CRCs or the zip parser),
+    and the pickle / storage records changed behind valid CRCs."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.4:
+            yield byte_mutation(rng, base)
+            continue
+        if r < 0.85:
+            def mutate(name, data):
+                if name.endswith("data.pkl"):
+                    return byte_mutation(rng, data)[1]
+                return data
+            yield "pickle", rezip(base, mutate)
+            continue
+        choice = rng.randrange(3)
+
+        def mutate(name, data, choice=choice):
+            if "/data/" in name:
+                return [data[:-rng.randint(1, 4)], data + b"\0" * 4, None][choice]
+            return data
+        yield "storage", rezip(base, mutate)
