@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 
 TAG = "npgrad-tmp"
 _STALE = re.compile(r"^\.(?P<name>.+)\.(?P<tag>[a-z-]+)-(?P<pid>\d+)-[0-9a-f]+$")
@@ -46,8 +47,12 @@ def remove_stale(folder, tag=TAG):
     for name in names:
         m = _STALE.match(name)
         if m and m["tag"] == tag and not pid_alive(int(m["pid"])):
+            path = os.path.join(folder, name)
             with contextlib.suppress(OSError):
-                os.unlink(os.path.join(folder, name))
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)  # a staging folder (npgrad train's --out)
+                else:
+                    os.unlink(path)
                 removed.append(name)
     return removed
 
