@@ -226,7 +226,7 @@ def validate(args):
     """Check every path the command will read or write, before any work."""
     check_data_dir(args)
     if args.command == "train":
-        args.out = args.out or os.path.join("runs", args.model)
+        args.out = args.out if args.out is not None else os.path.join("runs", args.model)
         check_writable_folder(args.out, "--out")
     elif args.command in ("eval", "predict"):
         check_file_in(args.model_file, "model file")
