@@ -15,10 +15,11 @@ import torch
 import npgrad
 from npgrad.serialization import CheckpointError
 
-from fuzz_cases import mutants, zip_mutants
+from fuzz_cases import byte_mutation, mutants, zip_mutants
 
 SAFETENSORS_CASES = 3000
 TORCH_CASES = 1500
+LEGACY_CASES = 1000
 
 
 def checkpoint():
@@ -117,4 +118,29 @@ def test_fuzz_torch_zip_loader():
     counts, seconds = run(zip_mutants(base, TORCH_CASES, seed=2), npgrad.load, check)
     print(dict(counts), f"{seconds:.1f}s")
     assert sum(counts.values()) == TORCH_CASES and counts["refused"] > 0.5 * TORCH_CASES
+    assert seconds < 30
+
+
+def test_fuzz_torch_legacy_loader():
+    """The legacy format has no checksums: a mutant may load other numbers, but only ever
+    plain data, and otherwise only CheckpointError."""
+    import random
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.arange(12.0).reshape(3, 4), "n": 3, "l": [torch.ones(2, dtype=torch.int8)]},
+               buf, _use_new_zipfile_serialization=False)
+    base = buf.getvalue()
+    ref = npgrad.load(io.BytesIO(base))
+    rng = random.Random(3)
+
+    def check(kind, blob, out):
+        if same(ref, out):
+            return "same data"
+        assert only_safe_types(out), f"a mutated legacy file built {type(out)}"
+        return "other plain data"
+
+    cases = (byte_mutation(rng, base) for _ in range(LEGACY_CASES))
+    counts, seconds = run(cases, npgrad.load, check)
+    print(dict(counts), f"{seconds:.1f}s")
+    assert sum(counts.values()) == LEGACY_CASES and counts["refused"] > 0.5 * LEGACY_CASES
     assert seconds < 30

@@ -342,6 +342,30 @@ def test_huge_declared_sizes_are_refused_before_allocating(tmp_path):
     assert npgrad.load(path).shape == (2, 2)  # the same builder, well-formed, loads
 
 
+def test_the_legacy_format_is_read_with_the_same_rules(tmp_path):
+    base = torch.arange(12.0).reshape(3, 4)
+    obj = {"w": base, "t": base.t(), "i8": torch.tensor([1, -2], dtype=torch.int8), "n": 3,
+           "rows": [base[1]], "sd": torch.nn.Linear(3, 2).state_dict()}
+    path = tmp_path / "old.pt"
+    torch.save(obj, path, _use_new_zipfile_serialization=False)
+    got = npgrad.load(path)
+    for k in ("w", "t", "i8"):
+        assert_same(got[k], obj[k], what=k)
+    assert_same(got["rows"][0], base[1])
+    assert np.shares_memory(got["w"].numpy(), got["t"].numpy()) and got["n"] == 3
+    same_state(got["sd"], obj["sd"])
+    marker = tmp_path / "pwned"
+    torch.save({"x": Evil(marker)}, tmp_path / "evil.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(WeightsOnlyError, match="system"):
+        npgrad.load(tmp_path / "evil.pt")
+    assert not marker.exists()
+    blob = path.read_bytes()
+    for cut in (len(blob) - 3, len(blob) // 2, 40):
+        (tmp_path / "cut.pt").write_bytes(blob[:cut])
+        with pytest.raises(CheckpointError):
+            npgrad.load(tmp_path / "cut.pt")
+
+
 def test_damaged_records_are_caught_by_their_crc(tmp_path):
     buf = io.BytesIO()
     torch.save({"w": torch.arange(16.0)}, buf)

@@ -131,11 +131,15 @@ def _load_open(fh, name, weights_only):
     if head[:4] in ZIP_MAGIC:
         return load_torch_zip(fh, name, weights_only)
     looks_safetensors = head[8:9] == b"{"  # 8-byte length, then the JSON header
+    from .legacy import load_torch_legacy, looks_legacy
+
+    if not looks_safetensors and looks_legacy(head):
+        return load_torch_legacy(fh, name, weights_only)
     if not looks_safetensors and head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise CheckpointError(
-            f"npgrad.load: {name!r} is not a valid checkpoint: it is a bare Python pickle (e.g. "
-            "PyTorch's legacy pre-1.6 format), which npgrad does not read; in PyTorch, load it "
-            "and save it again with torch.save (the zip format) or safetensors")
+            f"npgrad.load: {name!r} is not a valid checkpoint: it is a bare Python pickle, not "
+            "a checkpoint (npgrad reads safetensors, PyTorch's zip format and its legacy "
+            "pickle-stream format); in PyTorch, load it and save it again with torch.save")
     from .safetensors import load_safetensors
 
     return load_safetensors(fh, name)

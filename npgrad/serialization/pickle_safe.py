@@ -293,8 +293,8 @@ def unsupported_global_message(full_name):
 
 # ================================================================== reading
 class TorchUnpickler(pickle._Unpickler):
-    """See the module docstring. ``load_storage(storage_type, key, location, numel)``
-    returns a ``Storage``; it is called once per key."""
+    """See the module docstring. ``load_storage(key, nbytes, dtype)`` returns the bytes of
+    a storage as a uint8 array; it is called once per key."""
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
@@ -330,12 +330,23 @@ class TorchUnpickler(pickle._Unpickler):
             raise CheckpointError(f"npgrad.load: bad storage reference {pid!r:.100}")
         dtype = np.dtype(storage_type.dtype)
         if key not in self._storages:
-            self._storages[key] = self._load_storage(key, numel * dtype.itemsize)
+            self._storages[key] = self._load_storage(key, numel * dtype.itemsize, dtype)
         raw = self._storages[key]
         if raw.nbytes != numel * dtype.itemsize:
             raise CheckpointError(f"npgrad.load: storage {key!r} is used with two sizes "
                                   f"({raw.nbytes} and {numel * dtype.itemsize} bytes)")
-        return Storage(raw.view(dtype))
+        array = raw.view(dtype)
+        view = pid[5] if len(pid) == 6 else None
+        if view is not None:  # the legacy format's storage views: (key, offset, numel)
+            if not (isinstance(view, tuple) and len(view) == 3):
+                raise CheckpointError(f"npgrad.load: bad storage view {view!r:.60}")
+            _, offset, size = view
+            _ints((offset, size), "a storage view", "persistent_load")
+            if offset + size > len(array):
+                raise CheckpointError(f"npgrad.load: a storage view ({offset}+{size}) is past "
+                                      f"the end of its storage of {len(array)} elements")
+            array = array[offset:offset + size]
+        return Storage(array)
 
     def load_build(self):
         state = self.stack[-1]
@@ -358,12 +369,13 @@ class TorchUnpickler(pickle._Unpickler):
 
 
 def unpickle(data, load_storage, weights_only, name):
-    """The object pickled in ``data`` (bytes). With ``weights_only`` every failure is a
+    """The object pickled in ``data`` (bytes, or a binary file at the pickle). With ``weights_only`` every failure is a
     ``CheckpointError``: only npgrad's own builders run, so any other exception means a
     malformed file."""
     import io
 
-    unpickler = TorchUnpickler(io.BytesIO(data), load_storage, weights_only)
+    file = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    unpickler = TorchUnpickler(file, load_storage, weights_only)
     if not weights_only:
         return unpickler.load()
     try:

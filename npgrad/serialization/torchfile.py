@@ -73,7 +73,7 @@ def load_torch_zip(f, name, weights_only=True):
             raise CheckpointError(f"npgrad.load: {name!r}: data.pkl declares {info.file_size} bytes")
         data = bytes(read("data.pkl"))
 
-        def load_storage(key, nbytes):
+        def load_storage(key, nbytes, dtype):
             if "/" in key or key in ("", ".", ".."):
                 raise CheckpointError(f"npgrad.load: {name!r}: bad storage key {key!r:.40}")
             return read(f"data/{key}", nbytes)
