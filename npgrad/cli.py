@@ -331,7 +331,7 @@ class staging_folder:
     def __init__(self, out):
         from ._atomic import remove_stale, temp_name
 
-        self.out = os.path.abspath(out)
+        self.out = os.path.realpath(out)  # a symlinked --out: the run lands in its target
         parent = os.path.dirname(self.out)
         os.makedirs(parent, exist_ok=True)
         remove_stale(parent)  # the staging folders of runs that were killed
