@@ -252,8 +252,8 @@ def _built_ins():
         "torch._tensor._rebuild_from_type_v2": rebuild_from_type_v2,
         "torch.Size": _size,
         "torch.device": _device,
-        "torch.nn.parameter.Parameter": "Parameter",
-        "torch.Tensor": Tensor,
+        # a type named only as _rebuild_from_type_v2's argument: a marker, never instantiated
+        "torch.Tensor": _Unsupported("torch.Tensor"),
         "collections.OrderedDict": collections.OrderedDict,
         "collections.Counter": collections.Counter,
         "builtins.set": set, "builtins.frozenset": frozenset, "builtins.bytearray": bytearray,
