@@ -105,13 +105,14 @@ def checksum_error(path, actual, expected, checksum_of="payload"):
 
 
 def download_file(filename, folder, mirrors, md5, checksum_of="payload", timeout=30.0,
-                  progress=True, *, max_bytes=None, deadline=None, max_payload=None):
+                  progress=True, *, max_bytes=None, deadline=1800.0, max_payload=None):
     """Download ``filename`` into ``folder`` from the first of ``mirrors`` (base URLs) that
     serves it intact. Returns the final path. Raises ``DownloadError`` if none does.
 
     ``timeout``: seconds a mirror may stay silent; ``deadline``: seconds one mirror may take
-    in all; ``max_bytes``: the most bytes the file can be; ``max_payload``: the most its
-    decompressed payload can be (None: unbounded)."""
+    in all (default half an hour); ``max_bytes``: the most bytes the file can be - pass the
+    file's known size; ``max_payload``: the most its decompressed payload can be (None:
+    unbounded)."""
     os.makedirs(folder, exist_ok=True)
     final = os.path.join(folder, filename)
     remove_stale(folder, PARTIAL)  # what killed downloads left behind
