@@ -63,8 +63,12 @@ def test_a_gzip_bomb_posing_as_mnist_is_refused_in_little_memory(tmp_path):
     header = struct.pack(">BBBBIII", 0, 0, 8, 3, 60000, 28, 28)
     gzip_bomb(raw / "train-images-idx3-ubyte.gz", header, 4)  # 4 GB inflated, ~4 MB on disk
     assert os.path.getsize(raw / "train-images-idx3-ubyte.gz") < 8 << 20
-    out = subprocess.run([sys.executable, "-c", BOMB_CHILD, str(tmp_path)], capture_output=True,
-                         text=True, timeout=120, env=dict(os.environ, PYTHONPATH=WORKTREE))
+    # Linux keeps a process's peak RSS across fork and exec, so a child of this (large)
+    # pytest process would report pytest's peak; a small launcher in between starts clean.
+    launcher = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
+    out = subprocess.run([sys.executable, "-c", launcher, sys.executable, "-c", BOMB_CHILD,
+                          str(tmp_path)], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=WORKTREE))
     lines = out.stdout.splitlines()
     assert lines and lines[0].startswith("refused:") and "unexpected bytes" in lines[0], out
     peak, hwm = map(float, lines[-1].split()[1:])
