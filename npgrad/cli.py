@@ -179,7 +179,19 @@ def check_writable_folder(path, flag):
     path = check_folder(path, flag)
     if os.path.isdir(path) and not os.access(path, os.W_OK | os.X_OK):
         raise UsageError(f"{flag} {path}: the folder is not writable")
+    _probe(path if os.path.isdir(path) else _nearest_existing(path), path, flag)
     return path
+
+
+def _probe(folder, path, flag):
+    """Really create (and remove) an empty folder in ``folder``: os.access cannot see a
+    read-only file system, /proc, or a full quota, and says yes to root everywhere."""
+    import tempfile
+
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".npgrad-probe-", dir=folder))
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot write in {folder} ({exc.strerror})") from None
 
 
 def check_file_out(path, flag):

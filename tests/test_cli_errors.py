@@ -153,3 +153,11 @@ def test_a_run_appears_whole_or_not_at_all(tmp_path, monkeypatch, capsys):
     (stale / "model.safetensors").write_bytes(b"half")
     assert cli.main(args) == 0
     assert sorted(os.listdir(tmp_path)) == ["run"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_paths_are_probed_not_just_checked_with_os_access(capsys):
+    """/proc passes os.access for root but takes no new folders: found before any work."""
+    for args in (["train", "--out", "/proc/npgrad-run"], ["lesson", "chain-rule", "--results", "/proc/x/r.json"]):
+        assert cli.main(args) == 2
+        assert "cannot write in /proc" in capsys.readouterr().err
