@@ -379,3 +379,24 @@ def test_damaged_records_are_caught_by_their_crc(tmp_path):
     path.write_bytes(bytes(blob))
     with pytest.raises(CheckpointError, match="damaged"):
         npgrad.load(path)
+
+
+def test_it_works_without_torch_importable(tmp_path):
+    """In a process where `import torch` fails, .pth files still load and save."""
+    import subprocess
+    import sys
+
+    torch.save({"w": torch.arange(6.0).reshape(2, 3).t(), "n": 1}, tmp_path / "t.pth")
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import npgrad\n"
+        f"d = npgrad.load({str(tmp_path / 't.pth')!r})\n"
+        "assert d['w'].tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]] and d['n'] == 1\n"
+        f"npgrad.save({{'x': npgrad.ones(2)}}, {str(tmp_path / 'n.pth')!r})\n"
+        "assert 'torch' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+        "print('ok')\n")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=repo))
+    assert out.stdout.strip() == "ok", out.stderr
+    assert torch.load(tmp_path / "n.pth", weights_only=True)["x"].tolist() == [1.0, 1.0]
