@@ -119,6 +119,7 @@ _LAZY = {
 }
 _LAZY_ATTRS = {"save": (".serialization", "save"), "load": (".serialization", "load"),
                "summary": ("._summary", "summary")}
+_LAZY["serialization"] = ".serialization"  # npgrad.serialization.add_safe_globals, as in torch
 
 
 def __getattr__(name):

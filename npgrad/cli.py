@@ -7,12 +7,16 @@
     npgrad lesson chain-rule [--out docs/]                        run one
 
 Also ``python -m npgrad ...``. Every subcommand has ``--help``. Mistakes a user can make (a
-bad flag value, missing MNIST files, an unreadable model file, an image that is not an
-image) end with a message on stderr and exit status 2; a run that worked exits 0.
+bad flag value, a path that cannot be used, missing or corrupt MNIST files, an unreadable
+model file, an image that is not an image) end with one short message on stderr and exit
+status 2, never a traceback; a run that worked exits 0. Every path is checked before any
+work starts, and ``train`` writes its results into a hidden temporary folder that is renamed
+to ``--out`` only when everything is written, so ``--out`` never holds half a run.
 """
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -140,6 +144,117 @@ def _version():
     return __version__
 
 
+# ---------------------------------------------------------------------- paths, checked first
+def _nearest_existing(path):
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def check_folder(path, flag, must_exist=False):
+    """A folder we will create or write into: it is a folder (or can be created: its nearest
+    existing ancestor is a writable folder). Raises ``UsageError`` naming the flag."""
+    if not str(path).strip():
+        raise UsageError(f"{flag}: the path is empty")
+    path = os.path.expanduser(os.fspath(path))
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise UsageError(f"{flag} {path}: exists and is not a folder")
+        return path
+    if must_exist:
+        raise UsageError(f"{flag} {path}: no such folder")
+    anchor = _nearest_existing(path)
+    if not os.path.isdir(anchor):
+        raise UsageError(f"{flag} {path}: cannot be created, because {anchor} is a file")
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: cannot be created, because {anchor} is not writable")
+    return path
+
+
+def check_writable_folder(path, flag):
+    path = check_folder(path, flag)
+    if os.path.isdir(path) and not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: the folder is not writable")
+    _probe(path if os.path.isdir(path) else _nearest_existing(path), path, flag)
+    return path
+
+
+def _probe(folder, path, flag):
+    """Really create (and remove) an empty folder in ``folder``: os.access cannot see a
+    read-only file system, /proc, or a full quota, and says yes to root everywhere."""
+    import tempfile
+
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".npgrad-probe-", dir=folder))
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot write in {folder} ({exc.strerror})") from None
+
+
+def check_file_out(path, flag):
+    """A file we will write: not a folder, and its folder can be written or created."""
+    path = os.path.expanduser(os.fspath(path))
+    if not path.strip():
+        raise UsageError(f"{flag}: the path is empty")
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path}: is a folder, expected a file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    check_writable_folder(folder, flag)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"{flag} {path}: the file is not writable")
+    return path
+
+
+def check_file_in(path, what):
+    path = os.path.expanduser(os.fspath(path))
+    if not os.path.exists(path):
+        raise UsageError(f"{what} not found: {path}")
+    if os.path.isdir(path):
+        raise UsageError(f"{what} {path} is a folder, not a file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{what} {path} is not readable")
+    return path
+
+
+def check_data_dir(args):
+    """--data-dir (or $NPGRAD_DATA / ~/.cache/npgrad when it is not given): a folder that
+    exists, or that --download can create and write."""
+    if getattr(args, "data_dir", None) is None:
+        if getattr(args, "download", False):
+            from .train.data import data_root
+
+            check_writable_folder(data_root(None), "the data folder ($NPGRAD_DATA or ~/.cache/npgrad)")
+        return
+    if args.download:
+        check_writable_folder(args.data_dir, "--data-dir")
+    else:
+        check_folder(args.data_dir, "--data-dir", must_exist=True)
+
+
+def validate(args):
+    """Check every path the command will read or write, before any work."""
+    check_data_dir(args)
+    if args.command == "train":
+        args.out = args.out if args.out is not None else os.path.join("runs", args.model)
+        check_writable_folder(args.out, "--out")
+    elif args.command in ("eval", "predict"):
+        check_file_in(args.model_file, "model file")
+    if args.command == "predict":
+        for image in args.images:
+            if os.path.isdir(image):
+                raise UsageError(f"{image} is a folder, not an image")
+            if not os.path.exists(image):
+                raise UsageError(f"image not found: {image}")
+    if args.command == "lesson":
+        if args.out is not None:
+            check_writable_folder(args.out, "--out")
+        if args.results is not None:
+            check_file_out(args.results, "--results")
+
+
 # ---------------------------------------------------------------------- train
 def _loaders(data_dir, download, batch_size, subset, train=True, test_batch_size=1000):
     from .train.data import mnist
@@ -168,7 +283,7 @@ def cmd_train(args):
     from .train.zoo import build
 
     lr = args.lr if args.lr is not None else (3e-3 if args.optimizer == "adam" else 0.1)
-    out = args.out or os.path.join("runs", args.model)
+    out = args.out
     manual_seed(args.seed)
     train_dl, test_dl = _loaders(args.data_dir, args.download, args.batch_size, args.subset)
     model = build(args.model)
@@ -192,35 +307,84 @@ def cmd_train(args):
                     opt_func=opt_func, lr=lr, metrics=[accuracy],
                     progress=par.main and not args.no_progress, verbose=par.main)
     start = time.perf_counter()
-    learn.fit_one_cycle(args.epochs, lr)
+    learn.fit_one_cycle(args.epochs)  # the peak lr is the Learner's (given once, above)
     seconds = time.perf_counter() - start
     if not par.main:
         return 0  # rank 0 alone writes the run folder
     final = learn.history.epochs[-1]
     print(f"accuracy: {final['accuracy']:.4f}")
 
-    os.makedirs(out, exist_ok=True)
-    written = [save_checkpoint(model, args.model, os.path.join(out, "model.safetensors")),
-               learn.history.save_csv(os.path.join(out, "history.csv"))]
-    try:
-        from .train.plots import plot_losses
+    with staging_folder(out) as stage:
+        names = ["model.safetensors", "history.csv"]
+        save_checkpoint(model, args.model, os.path.join(stage, "model.safetensors"))
+        learn.history.save_csv(os.path.join(stage, "history.csv"))
+        try:
+            from .train.plots import plot_losses
 
-        written.append(plot_losses(learn.history.losses, os.path.join(out, "loss.png"),
-                                   title=f"npgrad train --model {args.model}: loss per batch"))
-    except ImportError as exc:
-        print(f"loss.png not written: {exc}", file=sys.stderr)
+            plot_losses(learn.history.losses, os.path.join(stage, "loss.png"),
+                        title=f"npgrad train --model {args.model}: loss per batch")
+            names.append("loss.png")
+        except ImportError as exc:
+            print(f"loss.png not written: {exc}", file=sys.stderr)
+        names.append("run.json")
+        _write_json(_run_record(args, lr, out, final, seconds, learn, test_dl, par.world),
+                    os.path.join(stage, "run.json"))
+    written = [os.path.join(out, n) for n in names]
+    print(f"trained in {seconds:.1f}s; wrote " + ", ".join(written))
+    return 0
+
+
+def _run_record(args, lr, out, final, seconds, learn, test_dl, processes):
     settings = {k: getattr(args, k) for k in ("model", "epochs", "batch_size", "optimizer",
                                               "seed", "data_dir", "subset")}
     settings.update(lr=lr, schedule="1cycle (OneCycleLR)", out=out)
-    settings["processes"] = par.world
+    settings["processes"] = processes
     run = {"settings": settings,
            "results": {"accuracy": final["accuracy"], "valid_loss": final["valid_loss"],
                        "train_seconds": seconds, "test_images": len(test_dl.dataset),
                        "epochs": learn.history.epochs},
            "npgrad": _version(), "python": sys.version.split()[0], "numpy": _numpy_version()}
-    written.append(_write_json(run, os.path.join(out, "run.json")))
-    print(f"trained in {seconds:.1f}s; wrote " + ", ".join(written))
-    return 0
+    return run
+
+
+class staging_folder:
+    """``with staging_folder(out) as stage:`` - write a run's files into ``stage``, a hidden
+    sibling of ``out`` (``.NAME.npgrad-tmp-PID-XXXX``), renamed to ``out`` when the block
+    ends without error, and deleted when it fails. A previous ``out`` is replaced whole."""
+
+    def __init__(self, out):
+        from ._atomic import remove_stale, temp_name
+
+        self.out = os.path.realpath(out)  # a symlinked --out: the run lands in its target
+        parent = os.path.dirname(self.out)
+        os.makedirs(parent, exist_ok=True)
+        remove_stale(parent)  # the staging folders of runs that were killed
+        self.stage = temp_name(self.out)
+
+    def __enter__(self):
+        os.mkdir(self.stage)
+        return self.stage
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            return False
+        from ._atomic import temp_name
+
+        old = None
+        if os.path.isdir(self.out):
+            old = temp_name(self.out)
+            os.rename(self.out, old)
+        try:
+            os.rename(self.stage, self.out)
+        except BaseException:
+            if old is not None:
+                os.rename(old, self.out)
+            shutil.rmtree(self.stage, ignore_errors=True)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return False
 
 
 def _numpy_version():
@@ -250,8 +414,7 @@ def _jsonable(value):
 def _load_model(path, name):
     from .train.checkpoint import load_checkpoint
 
-    if not os.path.isfile(path):
-        raise UsageError(f"model file not found: {path}")
+    check_file_in(path, "model file")
     try:
         return load_checkpoint(path, name)
     except (ValueError, OSError, KeyError) as exc:
@@ -333,20 +496,36 @@ def cmd_lesson(args):
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "lesson": cmd_lesson}
 
 
+def user_errors():
+    """Every npgrad error class a user's input can cause: caught in ``main``, printed as one
+    message, exit status 2."""
+    from ._errors import CorruptFileError  # corrupt data files and checkpoints
+    from .train.data import DataNotFoundError
+    from .train.image import ImageError
+    from .vision.datasets.download import DownloadError
+    from .vision.datasets.mnist import DatasetNotFoundError
+
+    return (UsageError, DataNotFoundError, DatasetNotFoundError, DownloadError,
+            CorruptFileError, ImageError)
+
+
 def main(argv=None):
     """Entry point of the ``npgrad`` console script; returns the exit status."""
-    from .train.data import DataNotFoundError
-    from .vision.datasets.download import DownloadError
-
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
+    if args.command is None:  # a bare `npgrad`: a short usage, not the whole help
+        print(parser.format_usage().rstrip() + "\ncommands: train, eval, predict, lesson. "
+              "Run 'npgrad --help' or 'npgrad COMMAND --help' for more.", file=sys.stderr)
         return USAGE_ERROR
     try:
+        validate(args)
         return COMMANDS[args.command](args)
-    except (UsageError, DataNotFoundError, DownloadError) as exc:
+    except user_errors() as exc:
         print(f"npgrad {args.command}: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as exc:  # permissions, a full disk, a folder removed mid-run
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"npgrad {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

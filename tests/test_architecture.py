@@ -9,7 +9,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "npgrad"
 
 #: top-level module or package of npgrad -> its layer (docs/architecture.md)
 LAYER = {
-    "_backend": 0, "_dtype": 0, "_threads": 0, "_format": 0, "random": 0,
+    "_backend": 0, "_dtype": 0, "_threads": 0, "_format": 0, "random": 0, "_errors": 0,
+    "_atomic": 0,
     "_tensor": 1, "_creation": 1, "autograd": 1, "_legacy_tensors": 1,
     "ops": 2, "_fast": 2, "_tensor_functions": 2,
     "nn": 3, "optim": 3, "distributed": 3,

@@ -172,7 +172,7 @@ def test_unreadable_model_files(tmp_path, trained):
     from npgrad.models import mlp
 
     npgrad.save(mlp().state_dict(), bare)
-    result = npgrad_cmd("predict", bare, tmp_path / "whatever.png")
+    result = npgrad_cmd("predict", bare, junk)  # an existing file: paths are checked first
     assert result.returncode == 2 and "--model NAME" in result.stderr
     wrong = npgrad_cmd("eval", bare, "--model", "mlp-50", "--data-dir", DATA)
     assert wrong.returncode == 2 and "do not fit model 'mlp-50'" in wrong.stderr

@@ -158,7 +158,7 @@ def test_interrupted_transfer_leaves_no_partial_file(tmp_path):
 def test_ctrl_c_mid_download_removes_the_temporary_file(tmp_path, server, monkeypatch):
     from npgrad.vision.datasets import download as dl
 
-    def interrupted(*args):
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(dl, "check_md5", interrupted)

@@ -133,14 +133,25 @@ class Module:
         d["_forward_hooks_with_kwargs"] = {}
         d["_forward_hooks_always_called"] = {}
 
+    _REGISTRIES = ("_parameters", "_buffers", "_modules")
+
+    def __getstate__(self):
+        """For pickle and copy: each registry as the list of its names (the values are in
+        ``__dict__`` already), so a saved module names no npgrad-internal class for it."""
+        state = self.__dict__.copy()
+        for key in self._REGISTRIES:
+            if isinstance(state.get(key), Registry):
+                state[key] = list(state[key].names)
+        return state
+
     def __setstate__(self, state):
-        """After unpickling or deepcopy: the registries must point at *this* ``__dict__``."""
+        """After unpickling or copying: registries over *this* ``__dict__``."""
         d = self.__dict__
         d.update(state)
-        for key in ("_parameters", "_buffers", "_modules"):
-            registry = d.get(key)
-            if isinstance(registry, Registry):
-                d[key] = Registry(d, registry.names)
+        for key in self._REGISTRIES:
+            names = d.get(key)
+            if names is not None and not isinstance(names, Registry):
+                d[key] = Registry(d, names)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(

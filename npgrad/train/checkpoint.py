@@ -39,7 +39,7 @@ def load_checkpoint(path, name=None):
                              f"--model NAME (one of {', '.join(MODELS)})")
         state, normalize = obj, (MNIST_MEAN, MNIST_STD)
     else:
-        raise ValueError(f"{path} is a safetensors file but not an npgrad MNIST model")
+        raise ValueError(f"{path} is a checkpoint but not an npgrad MNIST model")
     model = build(name)
     try:
         model.load_state_dict(state)

@@ -7,6 +7,7 @@ from .download import ChecksumError, DownloadError, check_md5, download_file, md
 from .files import clear_cache
 from .idx import CorruptFileError, parse_idx, read_idx
 from .mnist import KMNIST, MNIST, DatasetNotFoundError, FashionMNIST
+from .download import DownloadLimitError  # a response past its size cap or its deadline
 from .root import default_root
 
 __all__ = [
@@ -14,3 +15,4 @@ __all__ = [
     "DownloadError", "FashionMNIST", "check_md5", "clear_cache", "default_root",
     "download_file", "md5_of", "parse_idx", "read_idx",
 ]
+__all__ += ["DownloadLimitError"]

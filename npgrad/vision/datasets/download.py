@@ -2,15 +2,19 @@
 
 ``download_file`` tries each mirror in turn. From one mirror it
 
-1. streams the bytes into a hidden temporary file in the destination folder (with a
-   progress bar: tqdm's when it is installed, a plain one otherwise),
+1. streams the bytes into a hidden temporary file ``.NAME.partial-PID-XXXX`` in the
+   destination folder (with a progress bar: tqdm's when it is installed, a plain one
+   otherwise), stopping at an overall ``deadline`` and at ``max_bytes`` (the most the file
+   can be: an endless or oversized response is cut off, not written to disk without end),
 2. checks it got as many bytes as the server announced,
 3. checks the MD5 of the *decompressed* payload (or of the file, for datasets whose
    published checksums are of the ``.gz`` files),
 4. and only then renames it into place: ``os.replace`` is atomic, so the final path holds
    either nothing or a verified file, never half of one.
 
-Any failure deletes the temporary file and moves on to the next mirror. When every mirror
+Any failure deletes the temporary file and moves on to the next mirror; a download killed
+outright (SIGKILL) leaves its temporary file, which the next download into that folder
+removes (its process is gone). When every mirror
 fails, ``DownloadError`` lists each URL with its error and says where to put the file by hand.
 ``urllib`` and ``tqdm`` are imported only when a download starts, so ``import npgrad.vision``
 stays fast.
@@ -20,9 +24,13 @@ import gzip
 import hashlib
 import os
 import sys
+import time
 import zlib
 
+from ..._atomic import remove_stale, temp_name
 from .idx import CorruptFileError
+
+PARTIAL = "partial"  # the tag in temporary files' names: .NAME.partial-PID-XXXX
 
 _CHUNK = 1 << 20
 
@@ -43,6 +51,10 @@ class IncompleteDownload(OSError):
     """The connection closed before the announced number of bytes arrived."""
 
 
+class DownloadLimitError(OSError):
+    """A response larger than the file can be, or slower than the overall deadline."""
+
+
 
 def _mirror_errors():
     """What a bad mirror can throw at us: network errors (URLError, HTTPError, timeouts and
@@ -52,16 +64,24 @@ def _mirror_errors():
     return (OSError, http.client.HTTPException, CorruptFileError, EOFError, zlib.error)
 
 
-def md5_of(path, checksum_of="payload"):
+def md5_of(path, checksum_of="payload", max_bytes=None, gzipped=None):
     """The hex MD5 of ``path``'s payload (decompressed if it is a ``.gz``), or of the file's
-    own bytes when ``checksum_of="file"``. Reads in chunks: memory stays flat."""
+    own bytes when ``checksum_of="file"``. Reads in chunks: memory stays flat; a payload
+    inflating past ``max_bytes`` is refused there (a gzip bomb)."""
     digest = hashlib.md5()
     name = os.path.basename(str(path))
-    opener = gzip.open if checksum_of == "payload" and str(path).endswith(".gz") else open
+    if gzipped is None:
+        gzipped = str(path).endswith(".gz")
+    opener = gzip.open if checksum_of == "payload" and gzipped else open
+    seen = 0
     try:
         with opener(path, "rb") as f:
             while chunk := f.read(_CHUNK):
                 digest.update(chunk)
+                seen += len(chunk)
+                if max_bytes is not None and seen > max_bytes:
+                    raise CorruptFileError(f"{name}: its payload is larger than the {max_bytes} "
+                                           "bytes this file can hold (a gzip bomb?)")
     except EOFError:
         raise CorruptFileError(f"{name}: the gzip stream ends early (the file is truncated)") from None
     except (gzip.BadGzipFile, zlib.error) as e:  # not gzip, bad deflate data, CRC mismatch
@@ -69,9 +89,9 @@ def md5_of(path, checksum_of="payload"):
     return digest.hexdigest()
 
 
-def check_md5(path, md5, checksum_of="payload"):
+def check_md5(path, md5, checksum_of="payload", max_bytes=None, gzipped=None):
     """Raise ``ChecksumError`` unless ``path`` has the MD5 ``md5``."""
-    actual = md5_of(path, checksum_of)
+    actual = md5_of(path, checksum_of, max_bytes, gzipped)
     if actual != md5:
         raise checksum_error(path, actual, md5, checksum_of)
 
@@ -85,16 +105,23 @@ def checksum_error(path, actual, expected, checksum_of="payload"):
 
 
 def download_file(filename, folder, mirrors, md5, checksum_of="payload", timeout=30.0,
-                  progress=True):
+                  progress=True, *, max_bytes=None, deadline=1800.0, max_payload=None):
     """Download ``filename`` into ``folder`` from the first of ``mirrors`` (base URLs) that
-    serves it intact. Returns the final path. Raises ``DownloadError`` if none does."""
+    serves it intact. Returns the final path. Raises ``DownloadError`` if none does.
+
+    ``timeout``: seconds a mirror may stay silent; ``deadline``: seconds one mirror may take
+    in all (default half an hour); ``max_bytes``: the most bytes the file can be - pass the
+    file's known size; ``max_payload``: the most its decompressed payload can be (None:
+    unbounded)."""
     os.makedirs(folder, exist_ok=True)
     final = os.path.join(folder, filename)
+    remove_stale(folder, PARTIAL)  # what killed downloads left behind
     failures, mirror_errors = [], _mirror_errors()
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
         try:
-            _fetch_verified(url, final, md5, checksum_of, timeout, progress)
+            _fetch_verified(url, final, md5, checksum_of, timeout, progress,
+                            max_bytes, deadline, max_payload)
             return final
         except mirror_errors as error:
             failures.append((url, error))
@@ -111,18 +138,17 @@ def download_file(filename, folder, mirrors, md5, checksum_of="payload", timeout
     )
 
 
-def _fetch_verified(url, final, md5, checksum_of, timeout, progress):
+def _fetch_verified(url, final, md5, checksum_of, timeout, progress, max_bytes=None,
+                    deadline=None, max_payload=None):
     """Stream ``url`` to a temporary file beside ``final``, verify it, rename it into place.
     The temporary file is removed on every failure, Ctrl-C included."""
-    import tempfile
-
     folder, filename = os.path.split(final)
-    # hidden, unique, and ending in the real name (so ".gz" still says how to read it)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=f"-{filename}")
+    tmp = temp_name(final, PARTIAL)  # hidden, unique, and naming its process
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as out:
-            _stream(url, out, timeout, progress, filename)
-        check_md5(tmp, md5, checksum_of)
+            _stream(url, out, timeout, progress, filename, max_bytes, deadline)
+        check_md5(tmp, md5, checksum_of, max_payload, gzipped=final.endswith(".gz"))
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -130,20 +156,33 @@ def _fetch_verified(url, final, md5, checksum_of, timeout, progress):
         raise
 
 
-def _stream(url, out, timeout, progress, label):
-    """Copy the body at ``url`` into the open file ``out``, showing progress."""
+def _stream(url, out, timeout, progress, label, max_bytes=None, deadline=None):
+    """Copy the body at ``url`` into the open file ``out``, showing progress; stop with
+    ``DownloadLimitError`` past ``max_bytes`` or after ``deadline`` seconds in all."""
     import urllib.request
 
+    start = time.monotonic()
     request = urllib.request.Request(url, headers={"User-Agent": "npgrad"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        if max_bytes is not None and total is not None and total > max_bytes:
+            raise DownloadLimitError(f"the server announces {total} bytes, more than the "
+                                     f"{max_bytes} this file can be")
         received = 0
         with _progress_bar(total, label, progress) as bar:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
+            # read1: whatever has arrived (not a blocking read of a whole chunk), so a
+            # trickling server is checked against the deadline as the bytes come
+            while chunk := response.read1(_CHUNK):
                 received += len(chunk)
+                if max_bytes is not None and received > max_bytes:
+                    raise DownloadLimitError(f"the response goes past {max_bytes} bytes, more "
+                                             "than this file can be")
+                out.write(chunk)
                 bar.update(len(chunk))
+                if deadline is not None and time.monotonic() - start > deadline:
+                    raise DownloadLimitError(f"the download took longer than its {deadline:g}-second "
+                                             f"deadline ({received} bytes received)")
     if total is not None and received != total:
         raise IncompleteDownload(f"transfer interrupted: received {received} of {total} bytes")
 

@@ -80,6 +80,20 @@ class MNIST(Dataset):
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
     timeout = 30.0  # seconds a mirror may stay silent before we move on
+    deadline = 600.0  # seconds one file's download may take in all, per mirror
+
+    def payload_bytes(self, filename):
+        """The size of a file's IDX payload, known from the dataset's layout (60,000 or
+        10,000 items; 28x28 uint8 images, uint8 labels). Inflating stops there, so a gzip
+        bomb posing as this file costs no more memory than the real file would."""
+        n = 60000 if filename.startswith("train") else 10000
+        return 16 + n * 28 * 28 if "images" in filename else 8 + n
+
+    def download_bytes(self, filename):
+        """The most bytes a download of ``filename`` may bring: a gzip is never much larger
+        than its payload (mirrors' gzip wrappers differ, so this is the exact bound we know)."""
+        size = self.payload_bytes(filename)
+        return size + size // 100 + 1024
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None,
                  download=False, classes=None):
@@ -116,15 +130,18 @@ class MNIST(Dataset):
         return path
 
     def _check_exists(self):
-        return all(is_intact(self._path(f), md5, self.checksum_of) for f, md5 in self.resources)
+        return all(is_intact(self._path(f), md5, self.checksum_of, self.payload_bytes(f))
+                   for f, md5 in self.resources)
 
     def download(self):
         """Fetch every file that is missing or fails its checksum (both splits, as torchvision
         does, so ``train=False`` finds its files later)."""
         for filename, md5 in self.resources:
-            if not is_intact(self._path(filename), md5, self.checksum_of):
+            if not is_intact(self._path(filename), md5, self.checksum_of, self.payload_bytes(filename)):
                 download_file(filename, self.raw_folder, self.mirrors, md5,
-                              checksum_of=self.checksum_of, timeout=self.timeout)
+                              checksum_of=self.checksum_of, timeout=self.timeout,
+                              max_bytes=self.download_bytes(filename), deadline=self.deadline,
+                              max_payload=self.payload_bytes(filename))
 
     def _load(self):
         name = type(self).__name__
@@ -140,8 +157,10 @@ class MNIST(Dataset):
                 self.raw_folder, missing,
             )
         (image_file, image_md5), (label_file, label_md5) = files
-        images = load_idx(self._path(image_file), image_md5, self.checksum_of)
-        labels = load_idx(self._path(label_file), label_md5, self.checksum_of)
+        images = load_idx(self._path(image_file), image_md5, self.checksum_of,
+                          self.payload_bytes(image_file))
+        labels = load_idx(self._path(label_file), label_md5, self.checksum_of,
+                          self.payload_bytes(label_file))
         if images.ndim != 3 or images.dtype != np.uint8:
             raise ValueError(f"{name}: {image_file} holds {images.dtype} of shape {images.shape}, "
                              f"expected uint8 images N x H x W")

@@ -1,8 +1,4 @@
-"""Checkpoints: ``npgrad.save(obj, path)`` and ``npgrad.load(path)`` — safe, atomic, portable.
-
-Why not pickle (what ``torch.save`` uses)? Unpickling runs code chosen by whoever wrote
-the file, so opening a stranger's checkpoint can take over your machine. npgrad never
-unpickles. It writes the **safetensors** format instead, which is only numbers and JSON:
+"""npgrad's default checkpoint format: **safetensors**, which is only numbers and JSON.
 
     ┌───────────────┬─────────────────────────────┬──────────────────────────────────┐
     │ 8 bytes: N    │ N bytes: JSON header        │ raw little-endian tensor bytes   │
@@ -22,24 +18,29 @@ Nested objects — an optimizer's ``state_dict``, or ``{'model': ..., 'optimizer
 ``__metadata__["npgrad"]`` that says where each tensor goes back. Only plain data can be
 described: dicts, lists, tuples, strings, numbers, bools, None, tensors and NumPy arrays.
 
-Saving is atomic: the bytes go to a temporary file in the same folder, are flushed to
-disk, and only then renamed over the target (``os.replace`` is atomic on POSIX and
-Windows). A crash mid-save leaves the previous checkpoint as it was.
+Every file npgrad writes carries ``__metadata__["npgrad.sha256"]``: the SHA-256 of the
+tensor table and metadata (as canonical JSON, without this key) followed by all tensor
+bytes. Loading verifies it when present, so a flipped bit anywhere - in the data, a dtype,
+a shape, the structure - is an error, not a silently different model. Files of other tools
+have no such key and load as before. (Cost: about 0.5 ms per MB of weights each way; bench/bench_checkpoint.py.)
 
-Loading validates everything before building a single array, and raises ``ValueError``
-naming the file and the problem for anything that is not a well-formed checkpoint.
+Loading validates everything before building a single array, and raises
+``CheckpointError`` (a ``ValueError``) naming the file and the problem for anything that is
+not a well-formed checkpoint; the header is capped at 100 MB and every nesting depth is
+bounded, so no file makes it recurse, allocate or loop without bound.
 """
+import hashlib
 import json
 import math
 import os
-import secrets
 from collections import OrderedDict
 
 import numpy as np
 
-from ._tensor import Tensor
+from .._tensor import Tensor
+from .errors import CheckpointError
 
-__all__ = ["save", "load"]
+__all__ = ["save_safetensors", "load_safetensors", "is_plain"]
 
 # safetensors dtype names <-> NumPy dtypes (little-endian). Only dtypes npgrad has.
 _DTYPES = {
@@ -60,31 +61,29 @@ _FOREIGN_DTYPES = {"BF16", "F8_E4M3", "F8_E5M2", "U16", "U32", "U64", "C64", "F4
 _MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors library enforces too
 _STRUCTURE_KEY = "npgrad"  # __metadata__ entry holding the nested structure
 _FORMAT_VERSION = 1
+_CHECKSUM_KEY = "npgrad.sha256"
+_MAX_DEPTH = 200  # nesting of the structure description (a checkpoint needs a handful)
+_MAX_NDIM = 64  # NumPy's limit
 
 
 # ================================================================================ save
 
 
-def save(obj, f, **kwargs):
-    """Save ``obj`` to ``f`` (a path, or a binary file object) in the safetensors format.
-
-    ``obj`` may be a tensor, a ``state_dict`` (name -> tensor), or any nesting of dicts,
-    lists and tuples holding tensors, NumPy arrays, numbers, strings, bools and None —
-    an optimizer's ``state_dict`` or ``{'model': ..., 'optimizer': ..., 'epoch': 3}``.
-    Extra keyword arguments of ``torch.save`` (``pickle_module``, ...) are refused: npgrad
-    never pickles.
-    """
-    if kwargs:
-        raise TypeError(
-            f"npgrad.save() got unexpected keyword arguments {sorted(kwargs)}: npgrad writes "
-            "safetensors, never pickle, so pickle options do not apply"
-        )
+def save_safetensors(obj, f):
+    """Write ``obj`` (tensors, arrays, numbers, strings, None, and dicts/lists/tuples of
+    them) to the open binary file ``f`` in the safetensors format, with a checksum."""
     blob = _Flattener(obj)
     header = _header_bytes(blob.entries, blob.metadata())
-    if hasattr(f, "write"):  # a file object (io.BytesIO, an open file): write in place
-        _write_payload(f, header, blob.entries)
-        return
-    _atomic_write(os.fspath(f), header, blob.entries)
+    _write_payload(f, header, blob.entries)
+
+
+def is_plain(obj):
+    """Whether ``obj`` is data the safetensors format can describe (no arbitrary objects)."""
+    try:
+        _Flattener(obj, dry=True)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class _Flattener:
@@ -102,7 +101,8 @@ class _Flattener:
         null, true, 3, 0.5, "text"                themselves
     """
 
-    def __init__(self, obj):
+    def __init__(self, obj, dry=False):
+        self.dry = dry
         self.entries = OrderedDict()  # tensor name -> contiguous little-endian ndarray
         self._names_by_id = {}  # id(array owner) -> name: a tensor saved twice is stored once
         self._keep_alive = []  # objects whose id() we memoised must outlive the walk
@@ -138,9 +138,10 @@ class _Flattener:
         hint = (f"; save its .state_dict() instead and rebuild the {type(obj).__name__} "
                 "in code before loading it") if hasattr(obj, "state_dict") else ""
         raise TypeError(
-            f"npgrad.save: cannot save a {type(obj).__name__} at {_where(path)}. Checkpoints "
-            "hold tensors, NumPy arrays, numbers, strings, bools, None, and dicts/lists/tuples "
-            f"of them (no pickle, so no arbitrary objects){hint}"
+            f"npgrad.save: cannot save a {type(obj).__name__} at {_where(path)} in the "
+            "safetensors format, which holds tensors, NumPy arrays, numbers, strings, bools, "
+            f"None, and dicts/lists/tuples of them (no pickle, so no arbitrary objects){hint}; "
+            "or save the whole object to a .pt/.pth file (PyTorch's pickle-based format)"
         )
 
     def _container(self, obj, path):
@@ -165,6 +166,8 @@ class _Flattener:
         if array.dtype.str[1:] not in _NAMES:
             raise TypeError(f"npgrad.save: the array at {_where(path)} has dtype {array.dtype}, "
                             f"which safetensors cannot hold here")
+        if self.dry:
+            return "tensor"
         name = ".".join(str(p) for p in path) or "tensor"
         base, n = name, 1
         while name in self.entries:  # paths like ["a.b"] and ["a", "b"] both give "a.b"
@@ -186,18 +189,31 @@ def _where(path):
 def _header_bytes(entries, metadata):
     """The 8-byte length plus the JSON header, padded with spaces to a multiple of 8 so that
     the tensor bytes start 8-byte aligned (what the safetensors library itself writes)."""
-    header = {"__metadata__": metadata}
+    table = {}
     offset = 0
     for name, arr in entries.items():
-        header[name] = {
+        table[name] = {
             "dtype": _NAMES[arr.dtype.str[1:]],
             "shape": list(arr.shape),
             "data_offsets": [offset, offset + arr.nbytes],
         }
         offset += arr.nbytes
+    digest = _digest(table, metadata)
+    for arr in entries.values():
+        digest.update(memoryview(arr.reshape(-1)).cast("B") if arr.nbytes else b"")
+    header = {"__metadata__": dict(metadata, **{_CHECKSUM_KEY: digest.hexdigest()}), **table}
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
     return len(text).to_bytes(8, "little") + text
+
+
+def _digest(table, metadata):
+    """SHA-256 started with the canonical JSON of the tensor table and the metadata (without
+    the checksum itself); the tensor bytes are fed in after it."""
+    meta = {k: v for k, v in metadata.items() if k != _CHECKSUM_KEY}
+    canon = json.dumps({"tensors": table, "metadata": meta}, sort_keys=True,
+                       separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canon.encode("utf-8"))
 
 
 def _write_payload(f, header, entries):
@@ -213,81 +229,12 @@ def _write_array(f, arr):
         f.write(memoryview(arr.reshape(-1)).cast("B"))
 
 
-def _atomic_write(path, header, entries):
-    """Write to a fresh temporary file beside ``path``, fsync it, then rename it over
-    ``path``. Until the rename the old file is untouched; if anything fails the temporary
-    file is removed and the error propagates."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    # os.open with O_EXCL instead of tempfile.NamedTemporaryFile: it never reuses an
-    # existing name either, and it creates the file with mode 0o666 minus the umask — the
-    # permissions a normal open() would give — where tempfile would force 0o600.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_payload(f, header, entries)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder):
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # ================================================================================ load
 
 
-def load(f, map_location=None, weights_only=None, mmap=None, **kwargs):
-    """Load what ``npgrad.save`` wrote, or any safetensors file (e.g. from
-    ``safetensors.torch.save_file``), from a path or a binary file object.
-
-    Returns the saved object with its types (dict, OrderedDict, list, tuple, Tensor, ...).
-    A plain safetensors file without npgrad's structure comes back as an ``OrderedDict`` of
-    name -> Tensor in file order, ready for ``model.load_state_dict``.
-
-    ``map_location``, ``weights_only`` and ``mmap`` are accepted for ``torch.load``
-    compatibility: npgrad lives on the CPU, and it only ever reads weights (never code),
-    so ``weights_only`` is always effectively True.
-    """
-    if kwargs:
-        raise TypeError(f"npgrad.load() got unexpected keyword arguments {sorted(kwargs)}")
-    _check_map_location(map_location)
-    if weights_only not in (None, True, False) or mmap not in (None, True, False):
-        raise TypeError("npgrad.load(): weights_only and mmap must be True, False or None")
-    if hasattr(f, "read"):
-        name = getattr(f, "name", "<file object>")
-        return _Reader(f, str(name)).read()
-    path = os.fspath(f)
-    with open(path, "rb") as fh:
-        return _Reader(fh, path).read()
-
-
-def _check_map_location(map_location):
-    if map_location is None or callable(map_location) or isinstance(map_location, dict):
-        return  # a function or dict remaps devices; with only the CPU there is nothing to do
-    if str(map_location).split(":")[0] != "cpu":
-        raise ValueError(
-            f"npgrad.load: map_location={map_location!r} is not available; npgrad computes on "
-            "the CPU only (use map_location='cpu' or leave it out)"
-        )
+def load_safetensors(f, name):
+    """The object in the safetensors file ``f`` (open, binary); ``name`` labels errors."""
+    return _Reader(f, name).read()
 
 
 class _Reader:
@@ -298,12 +245,16 @@ class _Reader:
         self.name = name
 
     def fail(self, what):
-        return ValueError(f"npgrad.load: {self.name!r} is not a valid checkpoint: {what}")
+        return CheckpointError(f"npgrad.load: {self.name!r} is not a valid checkpoint: {what}")
 
     def read(self):
         size = self._size()
+        if size is None:  # an unseekable stream: read it whole, so its length is known
+            import io
+
+            self.f = io.BytesIO(self.f.read())
+            size = len(self.f.getvalue())
         start = self.f.read(8)
-        self._refuse_pickle(start)
         if len(start) < 8:
             raise self.fail(f"the file is {len(start)} bytes long, too short for the 8-byte "
                             "header length that starts a safetensors file")
@@ -315,10 +266,20 @@ class _Reader:
         raw = self.f.read(n)
         if len(raw) != n:
             raise self.fail(f"the file ends inside its {n}-byte header (truncated)")
-        entries, metadata = self._parse_header(raw)
-        data_len = None if size is None else size - 8 - n
-        layout = self._check_layout(entries, data_len)
-        arrays = self._read_arrays(layout)
+        entries, metadata, table = self._parse_header(raw)
+        layout = self._check_layout(entries, size - 8 - n)
+        checksum = metadata.get(_CHECKSUM_KEY)
+        digest = None
+        if checksum is not None:
+            try:
+                digest = _digest(table, metadata)
+            except (ValueError, RecursionError):  # NaN or a 5000-digit number in an entry
+                raise self.fail("its header holds values that cannot be checksummed "
+                                "(non-finite or huge numbers, or deep nesting)") from None
+        arrays = self._read_arrays(layout, digest)
+        if digest is not None and digest.hexdigest() != checksum:
+            raise self.fail(f"its checksum ({_CHECKSUM_KEY}) does not match its content: the "
+                            "file was damaged (a flipped bit, an edited header) after it was saved")
         if _STRUCTURE_KEY in metadata:
             return _Builder(self, arrays).build(metadata[_STRUCTURE_KEY])
         return OrderedDict((k, Tensor._make(a, None)) for k, a in arrays.items())
@@ -343,51 +304,52 @@ class _Reader:
         except (AttributeError, OSError, ValueError):
             return None
 
-    def _refuse_pickle(self, start):
-        if start[:4] == b"PK\x03\x04":
-            raise self.fail(
-                "it is a zip archive — the format of torch.save — whose data is pickled Python "
-                "objects; npgrad never unpickles because unpickling can run arbitrary code. "
-                "In PyTorch, re-save the weights with "
-                "safetensors.torch.save_file(model.state_dict(), path)")
-        if start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-            raise self.fail(
-                "it is a Python pickle (e.g. an old-style torch.save file); npgrad never "
-                "unpickles because unpickling can run arbitrary code. Re-save the weights "
-                "with safetensors.torch.save_file(state_dict, path)")
-
     def _parse_header(self, raw):
-        try:
-            header = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise self.fail(f"the header is not valid UTF-8 JSON ({e})") from None
+        header = self._json(raw, "the header")
         if not isinstance(header, dict):
             raise self.fail(f"the header is JSON {type(header).__name__}, expected an object")
-        metadata = header.pop("__metadata__", None) or {}
+        metadata = header.pop("__metadata__", {})
         if not isinstance(metadata, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
             raise self.fail("__metadata__ must map strings to strings")
+        if _CHECKSUM_KEY in metadata and not _is_hex_digest(metadata[_CHECKSUM_KEY]):
+            raise self.fail(f"__metadata__[{_CHECKSUM_KEY!r}] is not a SHA-256 hex digest")
+        for key in metadata:  # a flipped bit in the key's name must not switch the check off
+            if key != _CHECKSUM_KEY and _one_off(key, _CHECKSUM_KEY):
+                raise self.fail(f"__metadata__ has a key {key!r}, a damaged {_CHECKSUM_KEY!r}?")
         entries = {}
         for name, info in header.items():
             entries[name] = self._parse_entry(name, info)
-        return entries, metadata
+        return entries, metadata, header
+
+    def _json(self, raw, what):
+        """Parse JSON text, turning every way it can fail (bad UTF-8, bad syntax, nesting
+        deep enough to exhaust the stack, a 5000-digit number) into our error."""
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+            return json.loads(text)
+        except (UnicodeDecodeError, ValueError) as e:  # JSONDecodeError is a ValueError
+            raise self.fail(f"{what} is not valid UTF-8 JSON ({e})") from None
+        except RecursionError:
+            raise self.fail(f"{what} is JSON nested too deeply") from None
 
     def _parse_entry(self, name, info):
         if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= info.keys():
-            raise self.fail(f"entry {name!r} needs 'dtype', 'shape' and 'data_offsets', "
-                            f"got {info!r}")
+            raise self.fail(f"entry {name!r:.80} needs 'dtype', 'shape' and 'data_offsets', "
+                            f"got {info!r:.100}")
         dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-        if dtype not in _DTYPES:
-            if dtype in _FOREIGN_DTYPES:
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
+            if dtype in _FOREIGN_DTYPES if isinstance(dtype, str) else False:
                 raise self.fail(f"tensor {name!r} has dtype {dtype}, which npgrad does not "
                                 "support; convert it (e.g. to float32) before saving")
-            raise self.fail(f"tensor {name!r} has unknown dtype {dtype!r}")
-        if not isinstance(shape, list) or not all(_is_count(s) for s in shape):
-            raise self.fail(f"tensor {name!r} has shape {shape!r}; expected a list of "
-                            "non-negative integers")
+            raise self.fail(f"tensor {name!r} has unknown dtype {dtype!r:.40}")
+        if (not isinstance(shape, list) or len(shape) > _MAX_NDIM
+                or not all(_is_count(s) and s < 2**63 for s in shape)):
+            raise self.fail(f"tensor {name!r} has shape {shape!r:.100}; expected a list of at "
+                            f"most {_MAX_NDIM} non-negative integers below 2**63")
         if (not isinstance(offsets, list) or len(offsets) != 2
                 or not all(_is_count(o) for o in offsets) or offsets[0] > offsets[1]):
-            raise self.fail(f"tensor {name!r} has data_offsets {offsets!r}; expected "
+            raise self.fail(f"tensor {name!r} has data_offsets {offsets!r:.100}; expected "
                             "[begin, end] with 0 <= begin <= end")
         nbytes = math.prod(shape) * _DTYPES[dtype].itemsize
         if offsets[1] - offsets[0] != nbytes:
@@ -416,7 +378,7 @@ class _Reader:
                             "longer than its header says")
         return layout
 
-    def _read_arrays(self, layout):
+    def _read_arrays(self, layout, digest=None):
         """Read each tensor straight into its own fresh (aligned, writable) array — no
         intermediate bytes object, so loading needs no more memory than the weights."""
         arrays = {}
@@ -424,6 +386,8 @@ class _Reader:
             arr = np.empty(shape, dtype=dtype)
             if arr.nbytes and self._read_into(memoryview(arr.reshape(-1)).cast("B")) != arr.nbytes:
                 raise self.fail(f"the file ends inside tensor {name!r} (truncated)")
+            if digest is not None and arr.nbytes:
+                digest.update(memoryview(arr.reshape(-1)).cast("B"))
             if not np.little_endian:  # a big-endian host: convert to native byte order
                 arr = arr.astype(dtype.newbyteorder("="))
             arrays[name] = arr
@@ -431,6 +395,14 @@ class _Reader:
             raise self.fail("bytes follow the last tensor; the file is longer than its "
                             "header says")
         return arrays
+
+
+def _is_hex_digest(x):
+    return isinstance(x, str) and len(x) == 64 and all(c in "0123456789abcdef" for c in x)
+
+
+def _one_off(a, b):
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
 
 
 def _is_count(x):
@@ -444,39 +416,46 @@ class _Builder:
         self.reader, self.arrays, self.tensors = reader, arrays, {}
 
     def build(self, text):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise self.reader.fail(f"npgrad's structure metadata is not JSON ({e})") from None
+        doc = self.reader._json(text, "npgrad's structure metadata")
         if not isinstance(doc, dict) or doc.get("version") != _FORMAT_VERSION or "root" not in doc:
             raise self.reader.fail("npgrad's structure metadata has an unknown layout "
                                    f"(expected version {_FORMAT_VERSION})")
-        return self._node(doc["root"])
+        return self._node(doc["root"], 0)
 
-    def _node(self, node):
+    def _node(self, node, depth):
+        if depth > _MAX_DEPTH:
+            raise self.reader.fail(f"npgrad's structure metadata nests deeper than {_MAX_DEPTH}")
+        depth += 1
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if isinstance(node, dict) and len(node) in (1, 2):
             tag = next(iter(node))
             value = node[tag]
-            if tag in ("tensor", "ndarray", "npscalar") and isinstance(value, str):
+            rest = set(node) - {tag}
+            if (tag in ("tensor", "ndarray", "npscalar") and isinstance(value, str)
+                    and rest <= ({"requires_grad"} if tag == "tensor" else set())):
                 return self._array_node(tag, value, node.get("requires_grad", False))
-            if tag in ("dict", "ordered_dict") and isinstance(value, list) and all(
+            if rest:
+                pass
+            elif tag in ("dict", "ordered_dict") and isinstance(value, list) and all(
                     isinstance(kv, list) and len(kv) == 2 for kv in value):
-                pairs = ((self._key(k), self._node(v)) for k, v in value)
+                pairs = ((self._key(k, depth), self._node(v, depth)) for k, v in value)
                 return OrderedDict(pairs) if tag == "ordered_dict" else dict(pairs)
-            if tag == "list" and isinstance(value, list):
-                return [self._node(v) for v in value]
-            if tag == "tuple" and isinstance(value, list):
-                return tuple(self._node(v) for v in value)
-            if tag == "float" and value in ("inf", "-inf", "nan"):
+            elif tag == "list" and isinstance(value, list):
+                return [self._node(v, depth) for v in value]
+            elif tag == "tuple" and isinstance(value, list):
+                return tuple(self._node(v, depth) for v in value)
+            elif tag == "float" and value in ("inf", "-inf", "nan"):
                 return float(value)
         raise self.reader.fail(f"npgrad's structure metadata has an unknown node {node!r:.80}")
 
-    def _key(self, node):
-        key = self._node(node)
-        if isinstance(key, list):  # a tuple key containing lists cannot be hashed
-            raise self.reader.fail(f"npgrad's structure metadata has an unhashable key {key!r}")
+    def _key(self, node, depth):
+        key = self._node(node, depth)
+        try:
+            hash(key)
+        except TypeError:  # a list, a dict, or a tuple holding one
+            raise self.reader.fail("npgrad's structure metadata has an unhashable dict key "
+                                   f"{key!r:.80}") from None
         return key
 
     def _array_node(self, tag, name, requires_grad):
@@ -488,6 +467,9 @@ class _Builder:
             return arr
         if tag == "npscalar":
             return arr[()]
+        if not isinstance(requires_grad, bool) or (requires_grad and arr.dtype.kind != "f"):
+            raise self.reader.fail(f"npgrad's structure metadata gives tensor {name!r} "
+                                   f"requires_grad={requires_grad!r:.20} ({arr.dtype})")
         if name not in self.tensors:  # a tensor referenced twice is rebuilt once (tied weights)
             t = Tensor._make(arr, None)
             if requires_grad:
