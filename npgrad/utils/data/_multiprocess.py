@@ -26,6 +26,7 @@ iterator, so dropping the iterator is enough. A worker whose parent vanished exi
 import itertools
 import multiprocessing
 import os
+import pickle
 import queue
 import sys
 import time
@@ -36,7 +37,7 @@ from ._fetch import StreamFetcher
 from ._worker import ExceptionWrapper, WorkerStopped
 
 _POLL_SECONDS = 1.0  # how often a waiting main process checks its workers are alive
-_JOIN_SECONDS = 5.0  # how long a worker may take to stop before it is terminated
+_JOIN_SECONDS = 2.0  # how long a worker may take to stop before it is terminated
 
 
 def default_context():
@@ -101,9 +102,7 @@ class MultiProcessIter:
     """One DataLoader's worker processes, and the batches they hand back in order.
     With ``persistent_workers`` the DataLoader keeps it and calls ``reset`` for each epoch."""
 
-    def __init__(self, loader):
-        from ... import random as _random
-
+    def __init__(self, loader, base_seed):
         _worker.register_tensor_pickling()
         self._stream = loader._iterable
         self._batch_sampler = loader.batch_sampler if loader._auto_collation else loader.sampler
@@ -112,7 +111,6 @@ class MultiProcessIter:
         self._timeout = loader.timeout
         self._persistent = loader.persistent_workers
         ctx = resolve_context(loader.multiprocessing_context)
-        base_seed = int(_random.get_rng(loader.generator).integers(0, 2 ** 63))
         stream = (_StreamFactory(loader.batch_size, loader.drop_last, loader.collate_fn)
                   if self._stream else None)
         batch_size = loader.batch_size if loader._auto_collation else None
@@ -207,7 +205,7 @@ class MultiProcessIter:
             if self._timeout > 0:
                 wait = min(wait, max(0.0, self._timeout - (time.monotonic() - start)))
             try:
-                return self._data_queue.get(timeout=wait)
+                return pickle.loads(self._data_queue.get(timeout=wait))
             except queue.Empty:
                 pass
             if self._timeout > 0 and time.monotonic() - start >= self._timeout:

@@ -106,6 +106,7 @@ def worker_loop(stream, dataset, index_queue, data_queue, done_event, collate_fn
     from ... import random as _random
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    register_tensor_pickling()  # a spawned worker starts without it
     seed, np_seed = worker_seeds(base_seed, worker_id)
     random.seed(seed)
     _random.manual_seed(seed)
@@ -147,10 +148,23 @@ def worker_loop(stream, dataset, index_queue, data_queue, done_event, collate_fn
                 data, exhausted = WorkerStopped(worker_id), True
             except Exception:
                 data = ExceptionWrapper(worker_id, "")
-        data_queue.put((task_epoch, idx, data))
+        data_queue.put(_pickled(task_epoch, idx, data, worker_id))
         del data, task, indices
     # The main process stops reading when it shuts us down: don't wait on a full pipe at exit.
     data_queue.cancel_join_thread()
+
+
+def _pickled(epoch, idx, data, worker_id):
+    """The answer as bytes, pickled here, so that a batch that cannot be pickled becomes an
+    error the main process raises (the queue's own pickling, on a background thread, would
+    drop it silently and leave the main process waiting)."""
+    from multiprocessing.reduction import ForkingPickler
+
+    try:
+        return bytes(ForkingPickler.dumps((epoch, idx, data)))
+    except Exception:
+        error = ExceptionWrapper(worker_id, "while sending a batch to the main process")
+        return bytes(ForkingPickler.dumps((epoch, idx, error)))
 
 
 def _fetch_indices(dataset, indices, collate_fn, default_collate, batch_size):

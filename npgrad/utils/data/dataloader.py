@@ -17,6 +17,8 @@ decoding files); an in-memory dataset with the fast path is read faster in the m
 """
 import math
 
+from ... import random as _random
+
 from ._fetch import StreamFetcher, fetch_map
 from ._worker import get_worker_info
 from .collate import default_collate, default_convert
@@ -114,21 +116,24 @@ class DataLoader:
         return len(self.sampler)
 
     def __iter__(self):
+        # Every epoch draws the workers' base seed first, with or without workers (as PyTorch),
+        # so a seeded shuffle gives the same batches whatever num_workers is.
+        base_seed = int(_random.get_rng(self.generator).integers(0, 2 ** 63))
         if self.num_workers > 0:
-            return self._worker_iter()
+            return self._worker_iter(base_seed)
         if self._iterable:
             return self._iter_stream()
         if self._auto_collation:
             return (self._fetch(indices) for indices in self.batch_sampler)
         return (self.collate_fn(self.dataset[i]) for i in self.sampler)
 
-    def _worker_iter(self):
+    def _worker_iter(self, base_seed):
         from ._multiprocess import MultiProcessIter
 
         if not self.persistent_workers:
-            return MultiProcessIter(self)
+            return MultiProcessIter(self, base_seed)
         if self._workers_iter is None or not self._workers_iter.alive:
-            self._workers_iter = MultiProcessIter(self)
+            self._workers_iter = MultiProcessIter(self, base_seed)
         else:
             self._workers_iter.reset()
         return self._workers_iter
