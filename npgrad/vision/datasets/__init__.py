@@ -8,9 +8,12 @@ from .files import clear_cache
 from .idx import CorruptFileError, parse_idx, read_idx
 from .mnist import KMNIST, MNIST, DatasetNotFoundError, FashionMNIST
 from .root import default_root
+from .cifar import CIFAR10, CIFAR100  # noqa: E402
+from .safe_pickle import UnsafePickleError  # noqa: E402
 
 __all__ = [
     "KMNIST", "MNIST", "ChecksumError", "CorruptFileError", "DatasetNotFoundError",
     "DownloadError", "FashionMNIST", "check_md5", "clear_cache", "default_root",
     "download_file", "md5_of", "parse_idx", "read_idx",
 ]
+__all__ += ["CIFAR10", "CIFAR100", "UnsafePickleError"]
