@@ -374,3 +374,56 @@ def test_a_batch_that_cannot_be_pickled_is_an_error_not_a_hang():
 
     with pytest.raises(Exception, match="(?s)while sending a batch.*worker process 0"):
         list(DataLoader(Lambdas(), batch_size=None, num_workers=1, timeout=30))
+
+
+def test_spawn_refuses_an_unpicklable_dataset_clearly():
+    class Local(Dataset):  # a local class cannot be pickled by name
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return i
+
+    with pytest.raises(TypeError, match="(?s)spawn.*cannot be pickled.*module level"):
+        iter(DataLoader(Local(), num_workers=2, multiprocessing_context="spawn"))
+
+
+def _matmul_in_chunks(i):
+    """Work that uses npgrad's helper threads (a row-split matmul)."""
+    from npgrad.ops import parallel
+
+    a = np.full((1024, 256), float(i), dtype=np.float32)
+    return float(parallel.matmul(a, np.ones((256, 64), dtype=np.float32))[0, 0])
+
+
+class UsesHelperThreads(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return _matmul_in_chunks(i)
+
+
+def test_fork_after_helper_threads_ran_does_not_deadlock():
+    """The parent's helper threads exist (and may hold locks) when it forks: the workers must
+    start their own instead of waiting on threads they did not inherit."""
+    from npgrad.ops import parallel
+
+    if parallel.worker_count() == 1:
+        pytest.skip("one core or BLAS threading: npgrad starts no helper threads here")
+    _matmul_in_chunks(1)  # the parent's helpers are now started
+    assert parallel._helpers
+    out = list(DataLoader(UsesHelperThreads(), batch_size=None, num_workers=2, timeout=60))
+    assert [float(v) for v in out] == [_matmul_in_chunks(i) for i in range(4)]
+
+
+@pytest.mark.parametrize("method", ["forkserver"])
+def test_other_start_methods(method):
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{method} is not available on this platform")
+    ds = TensorDataset(npgrad.arange(12.0).reshape(6, 2), npgrad.arange(6))
+    loader = DataLoader(ds, batch_size=4, num_workers=2, multiprocessing_context=method,
+                        persistent_workers=True)
+    assert rows(loader) == rows(loader) == rows(DataLoader(ds, batch_size=4))
+    del loader
+    gc.collect()

@@ -127,8 +127,20 @@ class MultiProcessIter:
                 args=(stream, loader.dataset, index_queue, self._data_queue, self._done,
                       loader.collate_fn, loader._default_collate, batch_size, loader.drop_last,
                       base_seed, loader.worker_init_fn, worker_id, n, os.getpid()))
-            w.start()
             self._index_queues.append(index_queue)
+            try:
+                w.start()
+            except Exception as e:  # spawn/forkserver pickle the arguments here
+                self._finalizer()
+                if ctx.get_start_method() != "fork" and isinstance(e, (TypeError, AttributeError,
+                                                                        pickle.PicklingError)):
+                    raise TypeError(
+                        f"DataLoader(num_workers={n}, multiprocessing_context="
+                        f"'{ctx.get_start_method()}'): the dataset, collate_fn and worker_init_fn "
+                        f"are sent to each worker by pickling, and one of them cannot be pickled "
+                        f"({e}). Define them at module level (no lambdas or local classes), or "
+                        f"use the 'fork' start method.") from e
+                raise
             self._workers.append(w)
         self._epoch = 0
         self.reset()
