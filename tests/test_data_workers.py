@@ -427,3 +427,41 @@ def test_other_start_methods(method):
     assert rows(loader) == rows(loader) == rows(DataLoader(ds, batch_size=4))
     del loader
     gc.collect()
+
+
+class BigBatches(Dataset):
+    """Items of 2 MB: each batch crosses through shared memory (_transfer.SHARED_MIN_BYTES)."""
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return np.full((512, 1024), i, dtype=np.float32)
+
+
+def _shm_files():
+    from npgrad.utils.data import _transfer
+
+    if not _transfer.shared_memory_available():
+        return []
+    return [f for f in os.listdir(_transfer.SHM_DIR) if f.startswith(f"npgrad-dataloader-{os.getpid()}-")]
+
+
+def test_big_batches_travel_through_shared_memory_and_leave_nothing_behind():
+    from npgrad.utils.data import _transfer
+
+    out = list(DataLoader(BigBatches(), batch_size=2, num_workers=2))
+    assert [b.shape for b in out] == [(2, 512, 1024)] * 3
+    for k, b in enumerate(out):
+        np.testing.assert_array_equal(b.numpy()[:, 0, 0], [2 * k, 2 * k + 1])
+        b.add_(1)  # writable, as a batch made in the main process
+    assert _shm_files() == []
+    for _ in DataLoader(BigBatches(), batch_size=1, num_workers=2, prefetch_factor=3):
+        time.sleep(0.3)  # let the workers fill their prefetch, then leave it unread
+        break
+    gc.collect()
+    assert no_children()
+    assert _shm_files() == []
+    payload, buffers = _transfer.dumps(np.ones(SIZE := 1 << 19, np.float32), prefix="t")
+    assert len(buffers) == 1 and isinstance(buffers[0], tuple) or not _transfer.shared_memory_available()
+    np.testing.assert_array_equal(_transfer.loads((payload, buffers)), np.ones(SIZE, np.float32))

@@ -17,6 +17,8 @@ and ``worker_init_fn`` are pickled to it, so they must be picklable (module-leve
 functions, not lambdas); each worker also pays npgrad's import (~0.5 s) at every epoch unless
 ``persistent_workers=True``.
 
+Transfer: see ``_transfer.py`` (pickled; arrays of 1 MB or more through /dev/shm).
+
 Shutdown. Workers are stopped (told to, then terminated if they don't stop within a few
 seconds) at the end of an epoch (unless ``persistent_workers``), when a batch fails, on Ctrl-C,
 when the loop is left early (``break``) and the iterator is garbage-collected, and at
@@ -32,11 +34,12 @@ import sys
 import time
 import weakref
 
-from . import _worker
+from . import _transfer, _worker
 from ._fetch import StreamFetcher
 from ._worker import ExceptionWrapper, WorkerStopped
 
 _POLL_SECONDS = 1.0  # how often a waiting main process checks its workers are alive
+_iterators = itertools.count()  # numbers each iterator's shared-memory files apart
 _JOIN_SECONDS = 2.0  # how long a worker may take to stop before it is terminated
 
 
@@ -75,8 +78,9 @@ class _StreamFactory:
         return StreamFetcher(dataset, self.batch_size, self.drop_last, self.collate_fn)
 
 
-def _shutdown(workers, index_queues, data_queue, done_event):
-    """Stop every worker and close the queues. Holds no reference to the iterator."""
+def _shutdown(workers, index_queues, data_queue, done_event, shm_prefix):
+    """Stop every worker, close the queues, remove unread shared memory. Holds no reference
+    to the iterator."""
     done_event.set()
     for q in index_queues:
         try:
@@ -96,6 +100,8 @@ def _shutdown(workers, index_queues, data_queue, done_event):
     for q in (*index_queues, data_queue):
         q.cancel_join_thread()
         q.close()
+    if shm_prefix is not None:
+        _transfer.discard(shm_prefix)
 
 
 class MultiProcessIter:
@@ -117,8 +123,10 @@ class MultiProcessIter:
         self._data_queue = ctx.Queue()
         self._done = ctx.Event()
         self._index_queues, self._workers = [], []
+        shm_prefix = (f"{os.getpid()}-{next(_iterators)}"
+                      if _transfer.shared_memory_available() else None)
         self._finalizer = weakref.finalize(self, _shutdown, self._workers, self._index_queues,
-                                           self._data_queue, self._done)
+                                           self._data_queue, self._done, shm_prefix)
         for worker_id in range(n):
             index_queue = ctx.Queue()
             index_queue.cancel_join_thread()
@@ -126,7 +134,7 @@ class MultiProcessIter:
                 target=_worker.worker_loop, daemon=True, name=f"npgrad-dataloader-{worker_id}",
                 args=(stream, loader.dataset, index_queue, self._data_queue, self._done,
                       loader.collate_fn, loader._default_collate, batch_size, loader.drop_last,
-                      base_seed, loader.worker_init_fn, worker_id, n, os.getpid()))
+                      base_seed, loader.worker_init_fn, worker_id, n, os.getpid(), shm_prefix))
             self._index_queues.append(index_queue)
             try:
                 w.start()
@@ -217,7 +225,7 @@ class MultiProcessIter:
             if self._timeout > 0:
                 wait = min(wait, max(0.0, self._timeout - (time.monotonic() - start)))
             try:
-                return pickle.loads(self._data_queue.get(timeout=wait))
+                return _transfer.loads(self._data_queue.get(timeout=wait))
             except queue.Empty:
                 pass
             if self._timeout > 0 and time.monotonic() - start >= self._timeout:

@@ -14,7 +14,7 @@ it to the whole process group): the main process gets it and shuts the workers d
 
 Tensors refuse plain pickling (``npgrad.save`` is their file format), so this module teaches
 ``multiprocessing``'s own pickler, and only it, to pass them between processes: as their
-NumPy array, which pickles as its raw bytes.
+NumPy array. How the bytes travel is ``_transfer.py``.
 """
 import os
 import queue
@@ -100,7 +100,7 @@ def worker_seeds(base_seed, worker_id):
 
 def worker_loop(stream, dataset, index_queue, data_queue, done_event, collate_fn,
                 default_collate, batch_size, drop_last, base_seed, init_fn, worker_id,
-                num_workers, parent_pid):
+                num_workers, parent_pid, shm_prefix):
     """The body of worker ``worker_id`` (see the module docstring)."""
     global _worker_info
     from ... import random as _random
@@ -148,23 +148,24 @@ def worker_loop(stream, dataset, index_queue, data_queue, done_event, collate_fn
                 data, exhausted = WorkerStopped(worker_id), True
             except Exception:
                 data = ExceptionWrapper(worker_id, "")
-        data_queue.put(_pickled(task_epoch, idx, data, worker_id))
+        data_queue.put(_pickled(task_epoch, idx, data, worker_id, shm_prefix))
         del data, task, indices
     # The main process stops reading when it shuts us down: don't wait on a full pipe at exit.
     data_queue.cancel_join_thread()
 
 
-def _pickled(epoch, idx, data, worker_id):
-    """The answer as bytes, pickled here, so that a batch that cannot be pickled becomes an
-    error the main process raises (the queue's own pickling, on a background thread, would
-    drop it silently and leave the main process waiting)."""
-    from multiprocessing.reduction import ForkingPickler
+def _pickled(epoch, idx, data, worker_id, shm_prefix):
+    """The answer, pickled here (``_transfer.py``: big arrays through shared memory), so that
+    a batch that cannot be pickled becomes an error the main process raises (the queue's own
+    pickling, on a background thread, would drop it silently and leave the main process
+    waiting)."""
+    from . import _transfer
 
     try:
-        return bytes(ForkingPickler.dumps((epoch, idx, data)))
+        return _transfer.dumps((epoch, idx, data), shm_prefix)
     except Exception:
         error = ExceptionWrapper(worker_id, "while sending a batch to the main process")
-        return bytes(ForkingPickler.dumps((epoch, idx, error)))
+        return _transfer.dumps((epoch, idx, error), None)
 
 
 def _fetch_indices(dataset, indices, collate_fn, default_collate, batch_size):
