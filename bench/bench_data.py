@@ -22,7 +22,8 @@ what fraction of an epoch the data costs.
 The workers table (skip it with --no-workers, or run only it with --workers-only): an
 augmented epoch as seed 003 builds it, one image at a time (zero-pad 28 -> 34, RandomCrop 28,
 to float, Normalize), batch 64, shuffled, with 0 and 2 worker processes, through npgrad's
-DataLoader and PyTorch's (its dataset does the same arithmetic in NumPy per image).
+DataLoader and PyTorch's (its dataset does the same arithmetic in NumPy per image). Then the
+transfer alone: 38.5 MB batches from 2 workers that do no work.
 """
 import argparse
 import os
@@ -165,6 +166,42 @@ def workers_table(runs, limit):
         print(f"{name:18s} {med:8.3f} {med / base[lib]:22.3f} {med / other:21.3f}")
 
 
+BIG = (64, 3, 224, 224)  # an ImageNet-sized float32 batch: 38.5 MB
+
+
+def transfer_table(runs, batches=20):
+    """Batches of BIG zeros handed out by 2 workers (no work in them): the transfer alone."""
+    import torch
+
+    import npgrad
+    from npgrad.utils.data import DataLoader, IterableDataset
+
+    block = np.zeros(BIG, dtype=np.float32)
+
+    class Ours(IterableDataset):
+        def __iter__(self):
+            for _ in range(batches // npgrad.utils.data.get_worker_info().num_workers):
+                yield block
+
+    class Theirs(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            for _ in range(batches // torch.utils.data.get_worker_info().num_workers):
+                yield torch.from_numpy(block)
+
+    makers = {"npgrad": lambda: DataLoader(Ours(), batch_size=None, num_workers=2),
+              "torch": lambda: torch.utils.data.DataLoader(Theirs(), batch_size=None, num_workers=2)}
+    times = {name: [] for name in makers}
+    for _ in range(runs):
+        for name, make in makers.items():
+            times[name].append(one_pass(make()))
+    print(f"\nTransfer: {batches} batches of {'x'.join(map(str, BIG))} float32 ({block.nbytes / 1e6:.1f} MB) "
+          f"from 2 workers; median of {runs}")
+    for name in makers:
+        med = statistics.median(times[name])
+        print(f"{name:18s} {med:8.3f} s {batches * block.nbytes / med / 1e9:6.2f} GB/s "
+              f"{med / statistics.median(times['torch']):8.3f} x torch")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -175,6 +212,7 @@ def main():
     args = parser.parse_args()
     if args.workers_only:
         workers_table(args.runs, args.images)
+        transfer_table(args.runs)
         return
 
     import npgrad
@@ -202,6 +240,7 @@ def main():
               f"the batched data pass is {100 * data / epoch:.1f}% of it")
     if not args.no_workers:
         workers_table(args.runs, args.images)
+        transfer_table(args.runs)
 
 
 if __name__ == "__main__":
