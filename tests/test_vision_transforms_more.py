@@ -119,6 +119,10 @@ def test_grayscale_luma_weights(channels):
         T.Grayscale(2)
     with pytest.raises(TypeError, match="1 or 3 channels"):
         T.Grayscale()(image((2, 4, 4)))
+    with pytest.raises(TypeError, match="N x C x H x W"):  # 3 grey MNIST arrays are not RGB
+        T.Grayscale().batch(image((3, 28, 28), np.uint8))
+    with pytest.raises(TypeError, match="N x C x H x W"):
+        T.ColorJitter(brightness=0.5).batch(image((3, 28, 28), np.uint8))
 
 
 # ------------------------------------------------------------------ RandomHorizontalFlip

@@ -33,6 +33,14 @@ def _back(out, like):
     return out.astype(like.dtype, copy=False)
 
 
+def _check_batch(arr, name):
+    """A batch must be N x C x H x W: N x H x W (a batch of grey MNIST arrays) has no channel
+    axis, and reading N as C would be wrong without an error."""
+    if arr.ndim < 4:
+        raise TypeError(f"{name}: expected a batch N x C x H x W (apply ToTensor first), got shape "
+                        f"{tuple(arr.shape)}")
+
+
 def _check_channels(arr, name):
     if arr.ndim < 3 or arr.shape[-3] not in (1, 3):
         raise TypeError(f"{name}: expected an image with 1 or 3 channels (..., C, H, W), got shape "
@@ -142,6 +150,10 @@ class Grayscale(_SameForBatch):
         arr, was_tensor = _unwrap(img, "Grayscale")
         return _like(rgb_to_grayscale(arr, self.num_output_channels), was_tensor)
 
+    def batch(self, images):
+        _check_batch(_unwrap(images, "Grayscale")[0], "Grayscale")
+        return self(images)
+
     def _args(self):
         return f"num_output_channels={self.num_output_channels}"
 
@@ -198,6 +210,7 @@ class ColorJitter(_Random):
 
     def batch(self, images):
         arr, was_tensor = _unwrap(images, "ColorJitter")
+        _check_batch(arr, "ColorJitter")
         _check_channels(arr, "ColorJitter")
         u = self._uniforms(len(arr))
         return _like(np.stack([self._apply(a, row) for a, row in zip(arr, u)]), was_tensor)
