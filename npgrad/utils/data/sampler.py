@@ -8,6 +8,8 @@ sampler's own ``npgrad.Generator`` if it has one, else the global one that
 
 Our samplers also have ``_index_array()``: the whole epoch's order as one NumPy array, drawn
 at once. ``BatchSampler`` slices it instead of pulling indices one by one through Python.
+``RandomSampler`` draws in chunks either way, and beyond 2**24 samples only lazily (its
+``_index_array`` then returns None): ``num_samples=10**10`` never allocates 80 GB.
 """
 import itertools
 import math
@@ -65,7 +67,8 @@ class RandomSampler(Sampler):
     """Indices in random order, a new order every epoch.
 
     Without replacement each epoch is a permutation (several in a row when ``num_samples``
-    exceeds the dataset's length). With ``replacement=True``, ``num_samples`` independent draws.
+    exceeds the dataset's length). With ``replacement=True``, ``num_samples`` independent draws,
+    made ``_CHUNK`` at a time as the iteration goes (as PyTorch draws 32 at a time).
     """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
