@@ -465,3 +465,16 @@ def test_big_batches_travel_through_shared_memory_and_leave_nothing_behind():
     payload, buffers = _transfer.dumps(np.ones(SIZE := 1 << 19, np.float32), prefix="t")
     assert len(buffers) == 1 and isinstance(buffers[0], tuple) or not _transfer.shared_memory_available()
     np.testing.assert_array_equal(_transfer.loads((payload, buffers)), np.ones(SIZE, np.float32))
+
+
+def test_a_full_shared_memory_falls_back_to_the_pipe(monkeypatch):
+    from npgrad.utils.data import _transfer
+
+    def full(raw, prefix):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_transfer, "_to_shared", full)
+    payload, buffers = _transfer.dumps(np.arange(1 << 19, dtype=np.float32), prefix="t")
+    assert [type(b) for b in buffers] == [bytes]
+    np.testing.assert_array_equal(_transfer.loads((payload, buffers)),
+                                  np.arange(1 << 19, dtype=np.float32))

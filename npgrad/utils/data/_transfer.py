@@ -9,7 +9,8 @@ the pipe, no copy on arrival. Measured on a 2-core machine, 64 x 3 x 224 x 224 f
 
 Files are named ``npgrad-dataloader-<prefix>-...`` with a prefix unique to one DataLoader
 iterator, so the main process removes any a stopped worker left unread (``discard``). Where
-there is no ``/dev/shm`` everything goes through the pipe.
+there is no ``/dev/shm``, or it is full (containers often get only 64 MB of it), buffers go
+through the pipe instead.
 
 Tensors refuse plain pickling (``npgrad.save`` is their file format); the pickler used here
 is ``multiprocessing``'s, which ``register_tensor_pickling`` teaches to carry them.
@@ -43,10 +44,13 @@ def dumps(obj, prefix):
     try:
         for pb in out_of_band:
             raw = pb.raw()
+            shared = None
             if prefix is not None and raw.nbytes >= SHARED_MIN_BYTES:
-                buffers.append(_to_shared(raw, prefix))
-            else:
-                buffers.append(raw.tobytes())
+                try:
+                    shared = _to_shared(raw, prefix)
+                except OSError:  # /dev/shm full (Docker gives it 64 MB): the pipe still works
+                    shared = None
+            buffers.append(shared if shared is not None else raw.tobytes())
     except BaseException:
         discard_buffers(buffers)
         raise
