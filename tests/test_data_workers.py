@@ -478,3 +478,21 @@ def test_a_full_shared_memory_falls_back_to_the_pipe(monkeypatch):
     assert [type(b) for b in buffers] == [bytes]
     np.testing.assert_array_equal(_transfer.loads((payload, buffers)),
                                   np.arange(1 << 19, dtype=np.float32))
+
+
+class BrokenStream(IterableDataset):
+    def __iter__(self):
+        info = get_worker_info()
+        yield info.id
+        if info.id == 1:
+            raise KeyError("stream broke")
+        yield 10 + info.id
+
+
+def test_an_error_in_an_iterable_dataset_names_its_worker():
+    it = iter(DataLoader(BrokenStream(), batch_size=None, num_workers=2))
+    assert [int(next(it)), int(next(it)), int(next(it))] == [0, 1, 10]
+    with pytest.raises(KeyError) as info:
+        next(it)
+    assert "KeyError" in str(info.value) and "DataLoader worker process 1" in str(info.value)
+    assert "stream broke" in str(info.value)
