@@ -503,3 +503,20 @@ def test_an_error_in_an_iterable_dataset_names_its_worker():
         next(it)
     assert "KeyError" in str(info.value) and "DataLoader worker process 1" in str(info.value)
     assert "stream broke" in str(info.value)
+
+
+def test_a_failing_sampler_stops_the_workers_at_once():
+    def bad_sampler():
+        yield [0, 1]
+        raise IndexError("sampler broke")
+
+    class Once:
+        def __iter__(self):
+            return bad_sampler()
+
+        def __len__(self):
+            return 2
+
+    with pytest.raises(IndexError, match="sampler broke"):
+        iter(DataLoader(Items(4), batch_sampler=Once(), num_workers=2))
+    assert no_children(timeout=0.5)

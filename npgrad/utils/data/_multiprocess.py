@@ -151,7 +151,11 @@ class MultiProcessIter:
                 raise
             self._workers.append(w)
         self._epoch = 0
-        self.reset()
+        try:
+            self.reset()
+        except BaseException:  # the sampler failed: stop the workers now, not at collection
+            self._finalizer()
+            raise
 
     # ------------------------------------------------------------------ epochs
     def reset(self):
