@@ -63,7 +63,8 @@ class ExceptionWrapper:
         exc_type, exc, tb = sys.exc_info()
         self.exc_type = exc_type
         text = "".join(traceback.format_exception(exc_type, exc, tb))
-        self.message = (f"Caught {exc_type.__name__} {where} in DataLoader worker process "
+        where = f" {where}" if where else ""
+        self.message = (f"Caught {exc_type.__name__}{where} in DataLoader worker process "
                         f"{worker_id}.\nOriginal {text}")
 
     def reraise(self):
