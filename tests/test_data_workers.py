@@ -14,7 +14,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
 import torch.utils.data as tud
 
 import npgrad

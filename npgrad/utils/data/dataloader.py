@@ -20,7 +20,7 @@ import math
 from ... import random as _random
 
 from ._fetch import StreamFetcher, fetch_map
-from ._worker import get_worker_info
+from ._worker import get_worker_info  # noqa: F401  (re-exported by the package)
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
