@@ -57,7 +57,7 @@ def worker(args):
     from npgrad.distributed import collectives
     from npgrad.nn.parallel import DistributedDataParallel as DDP
 
-    from npgrad.ops import parallel
+    from npgrad._fast import threads as parallel
 
     dist.init_process_group("mpi")  # with 2 ranks this gives each one core's worth of threads
     rank, n = dist.get_rank(), dist.get_world_size()
@@ -107,7 +107,7 @@ def step_times(batches, rounds=7, steps=8):
     The sizes take turns, ``steps`` at a time; the fastest round counts (on a shared machine
     the slow rounds measure the neighbours, not the step)."""
     import npgrad
-    from npgrad.ops import parallel
+    from npgrad._fast import threads as parallel
 
     parallel._CPUS = 1  # one thread, as in the mpiexec runs
     runners = {}

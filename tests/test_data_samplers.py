@@ -117,3 +117,38 @@ def test_batch_sampler_rejects_bad_batch_size(bad):
 def test_batch_sampler_rejects_bad_drop_last():
     with pytest.raises(ValueError, match="drop_last should be a boolean"):
         data.BatchSampler(range(3), 2, 1)
+
+
+def test_random_sampler_with_replacement_draws_lazily():
+    """10**10 draws (80 GB as int64) must not be allocated: only a chunk at a time."""
+    import itertools
+    import tracemalloc
+
+    from npgrad.utils.data import BatchSampler, RandomSampler
+
+    tracemalloc.start()
+    try:
+        sampler = RandomSampler(range(10), replacement=True, num_samples=10 ** 10)
+        assert len(sampler) == 10 ** 10
+        first = list(itertools.islice(iter(sampler), 1000))
+        batches = list(itertools.islice(iter(BatchSampler(sampler, 64, False)), 20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2 ** 20, f"peak {peak} bytes"
+    assert len(first) == 1000 and set(first) == set(range(10))  # all values, uniform-ish
+    assert [len(b) for b in batches] == [64] * 20
+
+
+def test_random_sampler_lazy_and_whole_epoch_orders_agree():
+    from npgrad.utils.data import BatchSampler, RandomSampler
+
+    for replacement in (True, False):
+        sampler = RandomSampler(range(7), replacement=replacement, num_samples=200_000,
+                                generator=npgrad.Generator().manual_seed(5))
+        lazy = list(iter(sampler))
+        sampler.generator.manual_seed(5)
+        batched = sum(BatchSampler(sampler, 1000, False), [])
+        assert lazy == batched and len(lazy) == 200_000
+        if not replacement:  # permutation after permutation
+            assert sorted(lazy[:7]) == list(range(7)) and sorted(lazy[7:14]) == list(range(7))

@@ -127,3 +127,24 @@ def show_batch(images, labels=None, path="batch.png", classes=None, predictions=
     os.makedirs(folder, exist_ok=True)
     fig.savefig(path, dpi=100)
     return path
+
+
+def save_image(tensor, fp, nrow=8, padding=2, normalize=False, value_range=None, format=None,
+               **kwargs):
+    """Save a batch (or one image) as an image file, tiled by ``make_grid`` (torchvision's
+    ``save_image``): values in [0, 1] become ``uint8(clip(x * 255 + 0.5, 0, 255))``.
+    ``fp`` is a path or a binary file object; ``format`` as Pillow's (a path's extension
+    decides when it is None). Needs Pillow (the ``extras``), imported here."""
+    try:
+        from PIL import Image
+    except ImportError as e:
+        raise ImportError("save_image needs Pillow: pip install pillow (or npgrad[extras])") from e
+    grid = make_grid(tensor, nrow=nrow, padding=padding, normalize=normalize,
+                     value_range=value_range, **kwargs)
+    arr = grid._data if isinstance(grid, Tensor) else np.asarray(grid)
+    work = arr if arr.dtype.kind == "f" else arr.astype(np.float32)  # torchvision: in x's dtype
+    pixels = np.clip(work * work.dtype.type(255) + work.dtype.type(0.5), 0, 255).astype(np.uint8)
+    pixels = np.ascontiguousarray(pixels.transpose(1, 2, 0))
+    if pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    Image.fromarray(pixels).save(fp, format=format)

@@ -9,19 +9,21 @@ samples and collates them into a batch. Fetching takes the fast path when the da
 ``__getitems__`` returning a ``Collated`` batch (see ``dataset.py``): one fancy-index per
 array instead of one ``__getitem__`` call per sample.
 
-npgrad loads in the main process: ``num_workers > 0`` raises (no worker processes exist to
-run it). With the fast path an in-memory dataset is read far faster than workers would be.
+With ``num_workers=0`` (the default) the main process loads. With ``num_workers=n`` n worker
+processes build the batches ahead of the loop, in the same order (see ``_multiprocess.py``
+for how, which start method, and when the workers stop; ``_worker.py`` for what a worker
+does). Workers pay off when fetching a batch is slow Python work (per-image augmentation,
+decoding files); an in-memory dataset with the fast path is read faster in the main process.
 """
 import math
 
+from ... import random as _random
+
+from ._fetch import StreamFetcher, fetch_map
+from ._worker import get_worker_info  # noqa: F401  (re-exported by the package)
 from .collate import default_collate, default_convert
-from .dataset import Collated, IterableDataset
+from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
-
-
-def get_worker_info():
-    """Always None: npgrad's DataLoader runs in the main process, with no workers."""
-    return None
 
 
 class DataLoader:
@@ -36,9 +38,15 @@ class DataLoader:
         drop_last: drop the last batch when it is shorter than ``batch_size``.
         collate_fn: turns a list of samples into a batch (default: ``default_collate``).
         generator: an ``npgrad.Generator`` for the shuffling.
-        num_workers: must be 0: npgrad loads in the main process.
+        num_workers: worker processes building batches (0: the main process loads).
         pin_memory: accepted and ignored: there is no GPU memory to pin for.
-        worker_init_fn: accepted and never called, as in PyTorch with ``num_workers=0``.
+        timeout: seconds to wait for a worker's batch before raising (0: forever).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after seeding
+            (never with ``num_workers=0``, as in PyTorch).
+        multiprocessing_context: a start method name ("fork", "spawn", "forkserver") or a
+            ``multiprocessing`` context; default "fork" on Linux, else "spawn".
+        prefetch_factor: batches in flight per worker (default 2 with workers).
+        persistent_workers: keep the workers (and their dataset copies) between epochs.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
@@ -86,8 +94,11 @@ class DataLoader:
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.timeout = timeout
-        self.prefetch_factor = prefetch_factor
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
         self.persistent_workers = persistent_workers
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self._workers_iter = None  # the persistent workers' iterator
         self._auto_collation = batch_sampler is not None or (self._iterable and batch_size is not None)
         self._default_collate = collate_fn is None
         if collate_fn is None:
@@ -105,40 +116,44 @@ class DataLoader:
         return len(self.sampler)
 
     def __iter__(self):
+        # With workers, each epoch first draws the workers' base seed from ``generator`` (or the
+        # global generator), as PyTorch does. PyTorch draws it with num_workers=0 too; npgrad
+        # does not, so that seeded programs without workers keep their numbers. Hence under
+        # the same seed a shuffled order differs between num_workers=0 and > 0 (each stays
+        # reproducible); a sampler with its own generator gives the same order either way.
+        if self.num_workers > 0:
+            base_seed = int(_random.get_rng(self.generator).integers(0, 2 ** 63))
+            return self._worker_iter(base_seed)
         if self._iterable:
             return self._iter_stream()
         if self._auto_collation:
             return (self._fetch(indices) for indices in self.batch_sampler)
         return (self.collate_fn(self.dataset[i]) for i in self.sampler)
 
+    def _worker_iter(self, base_seed):
+        from ._multiprocess import MultiProcessIter
+
+        if not self.persistent_workers:
+            return MultiProcessIter(self, base_seed)
+        if self._workers_iter is None or not self._workers_iter.alive:
+            self._workers_iter = MultiProcessIter(self, base_seed)
+        else:
+            self._workers_iter.reset()
+        return self._workers_iter
+
     def _fetch(self, indices):
         """One batch for a list of indices: the dataset's own batch fetch if it has one."""
-        dataset = self.dataset
-        getitems = getattr(dataset, "__getitems__", None)
-        if callable(getitems):
-            data = getitems(indices)
-            if not isinstance(data, Collated):
-                return self.collate_fn(data)  # a list of samples, PyTorch's convention
-            if self._default_collate:
-                return data.batch  # already what default_collate would make
-        return self.collate_fn([dataset[i] for i in indices])
+        return fetch_map(self.dataset, indices, self.collate_fn, self._default_collate)
 
     def _iter_stream(self):
         """Batches from an IterableDataset: ``batch_size`` samples at a time, in stream order."""
-        it = iter(self.dataset)
-        if self.batch_size is None:
-            for sample in it:
-                yield self.collate_fn(sample)
-            return
+        fetcher = StreamFetcher(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
         while True:
-            batch = []
-            for sample in it:
-                batch.append(sample)
-                if len(batch) == self.batch_size:
-                    break
-            if not batch or (self.drop_last and len(batch) < self.batch_size):
+            try:
+                batch = fetcher.fetch()
+            except StopIteration:
                 return
-            yield self.collate_fn(batch)
+            yield batch
 
     def __repr__(self):
         return (f"DataLoader(dataset={type(self.dataset).__name__}, batch_size={self.batch_size}, "
@@ -147,29 +162,28 @@ class DataLoader:
 
 def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers,
                    multiprocessing_context):
-    """Refuse every option that only means something with worker processes."""
-    if not isinstance(num_workers, int) or num_workers < 0:
+    """PyTorch's checks of the worker options (some only mean something with workers)."""
+    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
         raise ValueError(
             "num_workers option should be non-negative; use num_workers=0 to disable multiprocessing."
         )
-    if num_workers > 0:
-        raise NotImplementedError(
-            f"DataLoader(num_workers={num_workers}): npgrad loads data in the main process; pass "
-            f"num_workers=0 (the default). In-memory datasets such as MNIST and TensorDataset "
-            f"are fetched a whole batch per NumPy call, faster than worker processes would be."
-        )
     if timeout < 0:
         raise ValueError("timeout option should be non-negative")
-    if prefetch_factor is not None:
+    if num_workers == 0 and prefetch_factor is not None:
         raise ValueError(
-            "prefetch_factor option could only be specified in multiprocessing; npgrad loads in "
-            "the main process, so leave prefetch_factor=None"
+            "prefetch_factor option could only be specified in multiprocessing. let "
+            "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
         )
-    if persistent_workers:
-        raise ValueError("persistent_workers option needs num_workers > 0, which npgrad does not support")
+    if prefetch_factor is not None and (not isinstance(prefetch_factor, int) or prefetch_factor < 1):
+        raise ValueError(f"prefetch_factor option should be a positive integer, got {prefetch_factor!r}")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
     if multiprocessing_context is not None:
-        raise ValueError(
-            "multiprocessing_context can only be used with multi-process loading "
-            "(num_workers > 0), which npgrad does not support"
-        )
-    # worker_init_fn is accepted: with num_workers=0 PyTorch never calls it either.
+        if num_workers == 0:
+            raise ValueError(
+                "multiprocessing_context can only be used with multi-process loading "
+                "(num_workers > 0), but got num_workers=0"
+            )
+        from ._multiprocess import resolve_context
+
+        resolve_context(multiprocessing_context)  # a bad name or object fails here, as in PyTorch

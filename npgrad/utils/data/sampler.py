@@ -8,6 +8,8 @@ sampler's own ``npgrad.Generator`` if it has one, else the global one that
 
 Our samplers also have ``_index_array()``: the whole epoch's order as one NumPy array, drawn
 at once. ``BatchSampler`` slices it instead of pulling indices one by one through Python.
+``RandomSampler`` draws in chunks either way, and beyond 2**24 samples only lazily (its
+``_index_array`` then returns None): ``num_samples=10**10`` never allocates 80 GB.
 """
 import itertools
 import math
@@ -38,6 +40,13 @@ def _fast_order(sampler):
     return None
 
 
+# RandomSampler draws its indices in pieces of this many: a sampler of 10**10 draws with
+# replacement never holds more than one piece; below _WHOLE_EPOCH_MAX indices the pieces are
+# joined into one array for BatchSampler's fast path (the same numbers either way).
+_CHUNK = 1 << 16
+_WHOLE_EPOCH_MAX = 1 << 24
+
+
 class SequentialSampler(Sampler):
     """Indices 0, 1, ..., len(data_source) - 1, in order."""
 
@@ -58,7 +67,8 @@ class RandomSampler(Sampler):
     """Indices in random order, a new order every epoch.
 
     Without replacement each epoch is a permutation (several in a row when ``num_samples``
-    exceeds the dataset's length). With ``replacement=True``, ``num_samples`` independent draws.
+    exceeds the dataset's length). With ``replacement=True``, ``num_samples`` independent draws,
+    made ``_CHUNK`` at a time as the iteration goes (as PyTorch draws 32 at a time).
     """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
@@ -83,19 +93,28 @@ class RandomSampler(Sampler):
     def __len__(self):
         return self.num_samples
 
-    def _index_array(self):
+    def _pieces(self):
+        """The epoch's indices as a lazy sequence of arrays: draws of ``_CHUNK`` indices (with
+        replacement), or one permutation after another (without), cut at ``num_samples``."""
         rng = _random.get_rng(self.generator)
-        n, count = len(self.data_source), self.num_samples
-        if self.replacement:
-            return rng.integers(0, n, size=count, dtype=np.int64)
-        full, rest = divmod(count, n)
-        parts = [rng.permutation(n) for _ in range(full)]
-        if rest:
-            parts.append(rng.permutation(n)[:rest])
+        n, left = len(self.data_source), self.num_samples
+        while left > 0:
+            if self.replacement:
+                piece = rng.integers(0, n, size=min(left, _CHUNK), dtype=np.int64)
+            else:
+                piece = rng.permutation(n)[:left]
+            left -= len(piece)
+            yield piece
+
+    def _index_array(self):
+        if self.num_samples > _WHOLE_EPOCH_MAX:
+            return None  # too many to hold at once: drawn lazily by __iter__
+        parts = list(self._pieces())
         return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
     def __iter__(self):
-        return iter(self._index_array().tolist())
+        for piece in self._pieces():
+            yield from piece.tolist()
 
 
 class SubsetRandomSampler(Sampler):
@@ -180,7 +199,7 @@ class BatchSampler(Sampler):
         return math.ceil(len(self.sampler) / self.batch_size)
 
     def __iter__(self):
-        order = _fast_order(self.sampler)
+        order = _fast_order(self.sampler)  # None: the sampler's own (maybe lazy) order
         if order is not None:  # the fast way: one array for the epoch, sliced into batches
             stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
             for start in range(0, stop, self.batch_size):

@@ -22,3 +22,7 @@ __all__ = [
     "RandomHorizontalFlip", "RandomRotation", "RandomVerticalFlip", "ToTensor", "Transform",
     "apply_batch", "functional",
 ]
+from .color import ColorJitter, Grayscale  # noqa: E402
+from .resize import Resize  # noqa: E402
+
+__all__ += ["ColorJitter", "Grayscale", "Resize"]
