@@ -208,3 +208,4 @@ def pad(input, pad, mode="constant", value=None):
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along ``dim``."""
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+from ..ops.attention import scaled_dot_product_attention  # noqa: E402,F401
