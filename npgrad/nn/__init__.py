@@ -30,3 +30,5 @@ __all__ = [
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "Dropout2d", "MaxPool2d"]
 from .modules.rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase  # noqa: E402
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
+from .modules.activation import MultiheadAttention  # noqa: E402
+__all__ += ["MultiheadAttention"]

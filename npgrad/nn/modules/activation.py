@@ -164,3 +164,6 @@ class Softmin(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+from .multihead import MultiheadAttention  # noqa: E402,F401  (where PyTorch keeps it)

@@ -108,3 +108,7 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear by another name: PyTorch's class for MultiheadAttention's ``out_proj``."""
