@@ -357,3 +357,10 @@ def test_module_paths():
     assert npgrad.nn.utils.rnn.pad_sequence is nrnn.pad_sequence
     assert isinstance(npgrad.nn.LSTM(2, 3), npgrad.nn.modules.rnn.RNNBase)
     npgrad.nn.LSTM(2, 3).flatten_parameters()
+
+
+def test_input_dtype_must_match_weights():
+    with pytest.raises(RuntimeError, match=r"LSTM: input must have the type npgrad.float32, got type npgrad.float64"):
+        npgrad.nn.LSTM(3, 4)(npgrad.zeros(2, 1, 3, dtype=npgrad.float64))
+    with pytest.raises(RuntimeError, match=r"GRUCell: input must have the type npgrad.float64"):
+        npgrad.nn.GRUCell(3, 4).double()(npgrad.zeros(2, 3))

@@ -118,6 +118,10 @@ class RNNBase(Module):
         if input.dim() != expected:
             raise RuntimeError(f"{name}: input must have {expected} dimensions, got {input.dim()} "
                                f"(shape {tuple(input.shape)})")
+        wdtype = self.weight_ih_l0._data.dtype
+        if input._data.dtype != wdtype:
+            raise RuntimeError(f"{name}: input must have the type {_dtype_name(wdtype)}, got "
+                               f"type {input.dtype} (convert with .float() or .double())")
         if self.input_size != input.shape[-1]:
             raise RuntimeError(
                 f"{name}: input.size(-1) must be equal to input_size. Expected "
@@ -247,6 +251,10 @@ class RNNBase(Module):
         return s
 
 
+def _dtype_name(np_dtype):
+    return f"npgrad.{np_dtype}"
+
+
 def _index_array(value):
     if isinstance(value, Tensor):
         return value._data.astype(xp.int64)
@@ -346,6 +354,10 @@ class RNNCellBase(Module):
             raise RuntimeError(f"{name}: input has inconsistent input_size: got "
                                f"{input.shape[-1]} expected {self.input_size} (input shape "
                                f"{tuple(input.shape)})")
+        wdtype = self.weight_ih._data.dtype
+        if input._data.dtype != wdtype:
+            raise RuntimeError(f"{name}: input must have the type {_dtype_name(wdtype)}, got "
+                               f"type {input.dtype} (convert with .float() or .double())")
         x = input if batched else shape_ops.unsqueeze(input, 0)
         B = x.shape[0]
         full = []
