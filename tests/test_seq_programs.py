@@ -181,3 +181,32 @@ def test_gpt_trains_like_torch(manual_attention):
     np.testing.assert_allclose(our_losses, their_losses, rtol=1e-4)
     assert their_losses[-1] < their_losses[0]
     _compare_weights(ours, theirs, rtol=1e-3, atol=1e-4, skip=_without_key_bias)
+
+
+# ---------------------------------------------------------------------- the sequences lesson
+def test_sequences_lesson_quick(capsys):
+    from npgrad import lessons
+    from npgrad.lessons import sequences
+
+    assert "sequences" in lessons.names()
+    r = lessons.run("sequences", quick=True)
+    out = capsys.readouterr().out
+    assert "held-out NLL" in out and "names drawn from" in out
+    # the corpus is deterministic, so the bigram's number can be recomputed independently
+    names = sequences.make_names(400, seed=0)
+    assert names == sequences.make_names(400, seed=0) and len(set(names)) > 200
+    itos = ["."] + sorted(set("".join(names)))
+    stoi = {c: i for i, c in enumerate(itos)}
+    split = int(0.9 * len(names))
+    tr = torch.tensor(sequences.encode(names[:split], stoi))
+    va = torch.tensor(sequences.encode(names[split:], stoi))
+    V = len(itos)
+    counts = torch.ones(V, V, dtype=torch.float64)
+    counts.index_put_((tr[:-1], tr[1:]), torch.ones(len(tr) - 1, dtype=torch.float64), accumulate=True)
+    logp = torch.log(counts / counts.sum(1, keepdim=True))
+    assert r["bigram"]["val"] == pytest.approx(-logp[va[:-1], va[1:]].mean().item(), rel=1e-12)
+    # every trained model learned something in 40 steps, and its loss fell
+    for key in ("mlp", "rnn", "lstm", "transformer"):
+        assert r[key]["val"] < r["uniform"] - 0.5, key
+        assert np.mean(r[key]["losses"][-5:]) < r[key]["losses"][0] - 0.5, key
+    assert all(set(s) <= set(itos[1:]) for s in r["samples"])
