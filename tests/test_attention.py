@@ -337,3 +337,28 @@ def test_transformer_init_and_errors():
     m = npgrad.nn.Transformer.generate_square_subsequent_mask(3)
     np.testing.assert_array_equal(to_np(m), to_np(npgrad.tensor(
         torch.nn.Transformer.generate_square_subsequent_mask(3).numpy())))
+
+
+@pytest.mark.parametrize("batch_first,aligned", [(True, True), (True, False), (False, True)])
+def test_encoder_inference_with_padding_mask_matches_torch(batch_first, aligned):
+    """torch's inference path returns zeros at padded positions; npgrad must too, and only
+    where torch does (eval, no grad, padding at the ends, batch_first)."""
+    rng = np.random.default_rng(9)
+    kwargs = dict(dim_feedforward=16, dropout=0.1, batch_first=batch_first)
+    theirs = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, **kwargs), 2,
+                                         norm=torch.nn.LayerNorm(8)).double().eval()
+    ours = npgrad.nn.TransformerEncoder(npgrad.nn.TransformerEncoderLayer(8, 2, **kwargs), 2,
+                                        norm=npgrad.nn.LayerNorm(8)).double().eval()
+    load_from(ours, theirs)
+    x = pair(rng.standard_normal((3, 5, 8) if batch_first else (5, 3, 8)))
+    kpm = np.zeros((3, 5), bool)
+    kpm[0, 3:] = True
+    if not aligned:
+        kpm[1, 1] = True
+    with torch.no_grad(), npgrad.no_grad():
+        out = ours(x[0], src_key_padding_mask=npgrad.tensor(kpm))
+        tout = theirs(x[1], src_key_padding_mask=torch.tensor(kpm))
+    assert_same(out, tout, "inference output with a padding mask")
+    out = ours(x[0], src_key_padding_mask=npgrad.tensor(kpm))  # grad on: ordinary path
+    tout = theirs(x[1], src_key_padding_mask=torch.tensor(kpm))
+    assert_same(out, tout, "eval output with grad enabled")

@@ -7,10 +7,12 @@ two. ``TransformerEncoder`` / ``TransformerDecoder`` stack copies of a layer; ``
 joins an encoder and a decoder. Submodule names match PyTorch's, so its state_dict loads.
 """
 import copy
+import warnings
 
 from ... import _dtype
 from ..._backend import xp
 from ..._tensor import Tensor
+from ...autograd.grad_mode import is_grad_enabled
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -35,6 +37,39 @@ def _activation(activation):
     return activation
 
 
+def _is_relu_or_gelu(activation):
+    """1 for ReLU, 2 for GELU (as a name, a function or a layer), else 0: PyTorch's flag."""
+    from .activation import GELU, ReLU
+
+    if activation in ("relu", F.relu) or isinstance(activation, ReLU):
+        return 1
+    if activation in ("gelu", F.gelu) or isinstance(activation, GELU):
+        return 2
+    return 0
+
+
+def _why_no_nested_tensor(layer):
+    """Why PyTorch would not run this encoder layer on nested tensors ('' when it would)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return ("encoder_layer.self_attn.batch_first was not True(use batch_first for better "
+                "inference performance)")
+    if not layer.self_attn._qkv_same_embed_dim:
+        return "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
+
+
 def _square_subsequent_mask(sz, dtype=None):
     """(sz, sz) float mask: 0 on and below the diagonal, -inf above (the future)."""
     np_dtype = _dtype.to_np(dtype) or _dtype.default_float
@@ -57,6 +92,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
+        self.activation_relu_or_gelu = _is_relu_or_gelu(activation)
         self.activation = _activation(activation)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
@@ -142,14 +178,44 @@ class TransformerEncoder(Module):
         self.layers = _get_clones(encoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
-        self.enable_nested_tensor = enable_nested_tensor  # accepted; NumPy has no nested tensors
+        self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why = _why_no_nested_tensor(encoder_layer)
+        if enable_nested_tensor and why:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why}", stacklevel=2)
+            self.use_nested_tensor = False
+
+    def _zeroes_padding(self, src, mask, src_key_padding_mask):
+        """PyTorch's inference path (nested tensors) returns 0 at padded positions: when it
+        would take it, so do we. It needs eval mode, a batched input, a padding mask without
+        ``mask``, padding only at the ends, and no gradient to record."""
+        if not self.use_nested_tensor or self.layers[0].training or src.dim() != 3:
+            return None
+        if src_key_padding_mask is None or mask is not None:
+            return None
+        keep = ~src_key_padding_mask._data.astype(bool)
+        if self.mask_check and not (keep[:, :-1] >= keep[:, 1:]).all():
+            return None  # not left-aligned: PyTorch runs the ordinary path
+        first = self.layers[0]
+        args = [src, first.self_attn.in_proj_weight, first.self_attn.in_proj_bias,
+                first.self_attn.out_proj.weight, first.self_attn.out_proj.bias,
+                first.norm1.weight, first.norm1.bias, first.norm2.weight, first.norm2.bias,
+                first.linear1.weight, first.linear1.bias, first.linear2.weight,
+                first.linear2.bias]
+        if is_grad_enabled() and any(a is not None and a.requires_grad for a in args):
+            return None
+        return keep
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        keep = self._zeroes_padding(src, mask, src_key_padding_mask)
         out = src
         for mod in self.layers:
             out = mod(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=bool(is_causal))
+        if keep is not None:
+            out = out * Tensor._make(keep[..., None].astype(out._data.dtype), None)
         if self.norm is not None:
             out = self.norm(out)
         return out
