@@ -13,6 +13,9 @@ from conftest import assert_same, pair
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: {}}
+# whole encoder/decoder stacks: float32 gradients pass through a dozen layers whose sums torch
+# orders differently (and, threaded, not always the same way): rounding grows to ~1e-5
+DEEP_TOL = {np.float32: dict(rtol=1e-4, atol=2e-5), np.float64: {}}
 # npgrad's erf (behind exact GELU) is a 1.5e-7-accurate approximation: looser in float64
 GELU_TOL = {np.float32: dict(rtol=1e-4, atol=2e-5), np.float64: dict(rtol=1e-5, atol=1e-5)}
 
@@ -265,7 +268,7 @@ def test_encoder_matches_torch(kwargs, dtype):
     out = ours(x[0], mask=npgrad.tensor(mask.numpy()), src_key_padding_mask=npgrad.tensor(kpm),
                is_causal=True)
     tout = theirs(x[1], mask=mask, src_key_padding_mask=torch.tensor(kpm), is_causal=True)
-    tol = GELU_TOL[dtype] if kwargs.get("activation") == "gelu" else TOL[dtype]
+    tol = GELU_TOL[dtype] if kwargs.get("activation") == "gelu" else DEEP_TOL[dtype]
     assert_same(out, tout, "encoder output", **tol)
     backward_both(out, tout, rng)
     tp = dict(theirs.named_parameters())
@@ -298,13 +301,13 @@ def test_transformer_matches_torch(kwargs, dtype):
                tgt_is_causal=True)
     tout = theirs(src[1], tgt[1], tgt_mask=tmask, memory_key_padding_mask=torch.tensor(kpm),
                   tgt_is_causal=True)
-    assert_same(out, tout, "transformer output", **TOL[dtype])
+    assert_same(out, tout, "transformer output", **DEEP_TOL[dtype])
     backward_both(out, tout, rng)
     tp = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        assert_same(p.grad, tp[name].grad, f"grad of {name}", **TOL[dtype])
-    assert_same(src[0].grad, src[1].grad, "grad of src", **TOL[dtype])
-    assert_same(tgt[0].grad, tgt[1].grad, "grad of tgt", **TOL[dtype])
+        assert_same(p.grad, tp[name].grad, f"grad of {name}", **DEEP_TOL[dtype])
+    assert_same(src[0].grad, src[1].grad, "grad of src", **DEEP_TOL[dtype])
+    assert_same(tgt[0].grad, tgt[1].grad, "grad of tgt", **DEEP_TOL[dtype])
 
 
 def test_decoder_layer_with_callable_activation_and_dropout_modes():
