@@ -37,19 +37,8 @@ class RecurrentLayer(Function):
         xi = x.reshape(T * B, -1) @ w_ih.T
         if b_ih is not None:
             xi += b_ih
-        w_hh_t = w_hh.T
-        if mode == "LSTM":
-            # sigmoid(x) = 0.5 tanh(x / 2) + 0.5: with the i, f, o columns of the
-            # pre-activations halved (``half``; folded into xi and W_hh here, once), one tanh
-            # over all four gates, then ``* half + shift``, gives (i, f, g, o) in one pass.
-            half = xp.full(w_hh.shape[0], 0.5, dt)
-            half[2 * Hc:3 * Hc] = 1
-            shift = xp.where(half == 0.5, 0.5, 0.0).astype(dt)
-            if b_hh is not None:
-                xi += b_hh  # a constant per step: it joins the input projection
-            xi *= half
-            w_hh_t = (w_hh * half[:, None]).T
         xi = xi.reshape(T, B, -1)
+        w_hh_t = w_hh.T
         steps = range(T - 1, -1, -1) if reverse else range(T)
         sizes = [B] * T if batch_sizes is None else [int(n) for n in batch_sizes]
         out = xp.zeros((T, B, H), dt)
@@ -58,8 +47,7 @@ class RecurrentLayer(Function):
         keep = {}
         if mode == "LSTM":
             c = c0.copy()
-            keep = {"gates": xp.zeros((T, B, 4 * Hc), dt), "c": xp.zeros((T, B, Hc), dt),
-                    "tc": xp.zeros((T, B, Hc), dt)}
+            keep = {k: xp.zeros((T, B, Hc), dt) for k in ("i", "f", "g", "o", "c", "tc")}
         elif mode == "GRU":
             keep = {k: xp.zeros((T, B, Hc), dt) for k in ("r", "z", "n", "hn")}
         for t in steps:
@@ -67,29 +55,22 @@ class RecurrentLayer(Function):
             hp = h[:n]
             hprev[t, :n] = hp
             gh = hp @ w_hh_t
+            if b_hh is not None:
+                gh += b_hh
             if mode == "LSTM":
-                a = keep["gates"][t, :n]
-                xp.add(gh, xi[t, :n], out=a)
-                xp.tanh(a, out=a)
-                a *= half
-                a += shift
-                i, f, gg, o = a[:, :Hc], a[:, Hc:2 * Hc], a[:, 2 * Hc:3 * Hc], a[:, 3 * Hc:]
-                cp = c[:n]
-                keep["c"][t, :n] = cp
-                cn = f * cp
-                cn += i * gg
-                c[:n] = cn
-                tc = keep["tc"][t, :n]
-                xp.tanh(cn, out=tc)
+                g = xi[t, :n] + gh
+                i, f, o = (_sigmoid(g[:, k * Hc:(k + 1) * Hc]) for k in (0, 1, 3))
+                gg = xp.tanh(g[:, 2 * Hc:3 * Hc])
+                keep["c"][t, :n] = c[:n]
+                cn = f * c[:n] + i * gg
+                tc = xp.tanh(cn)
                 hn = o * tc
                 if w_hr is not None:
                     hn = hn @ w_hr.T
-                h[:n] = hn
-                out[t, :n] = hn
-                continue
-            if b_hh is not None:
-                gh += b_hh
-            if mode == "GRU":
+                c[:n] = cn
+                for k, v in (("i", i), ("f", f), ("g", gg), ("o", o), ("tc", tc)):
+                    keep[k][t, :n] = v
+            elif mode == "GRU":
                 a = xi[t, :n]
                 r = _sigmoid(a[:, :Hc] + gh[:, :Hc])
                 z = _sigmoid(a[:, Hc:2 * Hc] + gh[:, Hc:2 * Hc])
@@ -125,19 +106,6 @@ class RecurrentLayer(Function):
         if mode == "LSTM":
             dc = grad[n_out + B * H:].reshape(B, Hc).copy()
             dhr_all = xp.zeros((T, B, H), dt) if w_hr is not None else None
-            # everything that depends only on the forward's values, for all steps at once:
-            # dL/dc_t gets dL/dh_t * o (1 - tanh(c)^2); the gates' local derivatives times
-            # what multiplies them (g for i, c_prev for f, i for g, tanh(c) for o)
-            a, cprev, tcs = keep["gates"], keep["c"], keep["tc"]
-            i, f, gg, o = a[..., :Hc], a[..., Hc:2 * Hc], a[..., 2 * Hc:3 * Hc], a[..., 3 * Hc:]
-            o_dtanh = o * (1 - tcs * tcs)
-            ifg = xp.empty((T, B, 3, Hc), dt)  # d(pre-activation)/dc for i, f and g
-            ifg[:, :, 0] = gg * i * (1 - i)
-            ifg[:, :, 1] = cprev * f * (1 - f)
-            ifg[:, :, 2] = i * (1 - gg * gg)
-            o_local = tcs * o * (1 - o)
-            f = xp.ascontiguousarray(f)
-            dgi4 = dgi.reshape(T, B, 4, Hc)
         for t in reversed(self.steps):
             n = self.sizes[t]
             dht = dh[:n] + dout[t, :n]
@@ -145,13 +113,15 @@ class RecurrentLayer(Function):
                 if w_hr is not None:
                     dhr_all[t, :n] = dht
                     dht = dht @ w_hr
-                dct = dht * o_dtanh[t, :n]
-                dct += dc[:n]
-                d4 = dgi4[t, :n]  # (n, 4, Hc): the step's gate gradients, i f g o
-                xp.multiply(dct[:, None, :], ifg[t, :n], out=d4[:, :3])
-                xp.multiply(dht, o_local[t, :n], out=d4[:, 3])
-                xp.multiply(dct, f[t, :n], out=dc[:n])
-                dh[:n] = dgi[t, :n] @ w_hh
+                i, f, gg, o, tc = (keep[k][t, :n] for k in ("i", "f", "g", "o", "tc"))
+                dct = dc[:n] + dht * o * (1 - tc * tc)
+                d = dgi[t, :n]
+                d[:, :Hc] = dct * gg * i * (1 - i)
+                d[:, Hc:2 * Hc] = dct * keep["c"][t, :n] * f * (1 - f)
+                d[:, 2 * Hc:3 * Hc] = dct * i * (1 - gg * gg)
+                d[:, 3 * Hc:] = dht * tc * o * (1 - o)
+                dc[:n] = dct * f
+                dh[:n] = d @ w_hh
             elif mode == "GRU":
                 r, z, nn, hhn = (keep[k][t, :n] for k in ("r", "z", "n", "hn"))
                 dn = dht * (1 - z) * (1 - nn * nn)
@@ -184,7 +154,7 @@ class RecurrentLayer(Function):
         db_hh = flat_h.sum(0) if self.has_bias[1] and needs[6] else None
         dw_hr = None
         if w_hr is not None and needs[7]:
-            hr = keep["gates"][..., 3 * Hc:] * keep["tc"]
+            hr = keep["o"] * keep["tc"]
             dw_hr = dhr_all.reshape(T * B, H).T @ hr.reshape(T * B, Hc)
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 
