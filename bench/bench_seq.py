@@ -14,7 +14,9 @@ lstm  a character LSTM language model: batch 32, 64 steps, embedding 64, LSTM 12
 Each round times ``--steps`` training steps of torch, then of npgrad (after one untimed
 warm-up step each); rounds alternate, so a busy moment of the machine hits both alike. The
 reported figure is the median over rounds of the per-step time, and the ratio
-npgrad / torch of those medians.
+npgrad / torch of those medians: wall-clock time, and the CPU time of the process (on a busy
+shared machine the CPU-time ratio with ``--threads 1`` is the steadier of the two; with more
+threads CPU time adds up over threads and only the wall-clock ratio is meaningful).
 """
 import argparse
 import os
@@ -124,10 +126,12 @@ def step(lib, model, opt, batch):
 
 
 def timed(lib, model, opt, batches):
-    t0 = time.perf_counter()
+    """(wall seconds, CPU seconds of this process) per step."""
+    t0, c0 = time.perf_counter(), time.process_time()
     for b in batches:
         step(lib, model, opt, b)
-    return (time.perf_counter() - t0) / len(batches)
+    n = len(batches)
+    return (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
 
 
 def main():
@@ -158,9 +162,11 @@ def main():
         for _ in range(args.rounds):
             t_theirs.append(timed(torch, theirs, topt, batches))
             t_ours.append(timed(npgrad, ours, oopt, batches))
-        mo, mt = statistics.median(t_ours), statistics.median(t_theirs)
+        mo, mt = (statistics.median(t[0] for t in ts) for ts in (t_ours, t_theirs))
+        co, ct = (statistics.median(t[1] for t in ts) for ts in (t_ours, t_theirs))
         print(f"{name:5s} step: npgrad {mo * 1e3:7.1f} ms  torch {mt * 1e3:7.1f} ms  "
-              f"ratio {mo / mt:5.2f}x   (first loss {l_ours:.4f} vs {l_theirs:.4f})")
+              f"ratio {mo / mt:5.2f}x | CPU time: {co * 1e3:7.1f} vs {ct * 1e3:7.1f} ms, ratio "
+              f"{co / ct:5.2f}x   (first loss {l_ours:.4f} vs {l_theirs:.4f})")
 
 
 if __name__ == "__main__":
