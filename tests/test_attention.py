@@ -365,3 +365,14 @@ def test_encoder_inference_with_padding_mask_matches_torch(batch_first, aligned)
     out = ours(x[0], src_key_padding_mask=npgrad.tensor(kpm))  # grad on: ordinary path
     tout = theirs(x[1], src_key_padding_mask=torch.tensor(kpm))
     assert_same(out, tout, "eval output with grad enabled")
+
+
+def test_module_level_helpers_as_torch():
+    from npgrad.nn.modules import transformer as ours
+    from torch.nn.modules import transformer as theirs
+    for sz in (1, 4):
+        np.testing.assert_array_equal(to_np(ours._generate_square_subsequent_mask(sz)),
+                                      theirs._generate_square_subsequent_mask(sz).numpy())
+    assert ours._get_activation_fn("gelu") is F.gelu
+    with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
+        ours._get_activation_fn("tanh")

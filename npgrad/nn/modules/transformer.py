@@ -303,3 +303,15 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
         """(sz, sz) float mask: -inf above the diagonal (future positions), 0 elsewhere."""
         return _square_subsequent_mask(sz, dtype)
+
+
+def _generate_square_subsequent_mask(sz, device=None, dtype=None):
+    """The module-level form PyTorch also has (some programs import it from here)."""
+    return _square_subsequent_mask(sz, dtype)
+
+
+def _get_activation_fn(activation):
+    """"relu" / "gelu" -> the function (PyTorch's helper of the same name)."""
+    if activation not in ("relu", "gelu"):
+        raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+    return _activation(activation)
