@@ -376,3 +376,26 @@ def test_module_level_helpers_as_torch():
     assert ours._get_activation_fn("gelu") is F.gelu
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
         ours._get_activation_fn("tanh")
+
+
+def test_transformer_layers_gradcheck():
+    rng = np.random.default_rng(10)
+    enc = npgrad.nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, batch_first=True).double()
+    dec = npgrad.nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0, norm_first=True).double()
+    x = npgrad.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    mem = npgrad.tensor(rng.standard_normal((3, 2, 4)), requires_grad=True)
+    mask = npgrad.nn.Transformer.generate_square_subsequent_mask(3, dtype=npgrad.float64)
+    assert gradcheck(lambda x, *ps: enc(x, src_mask=mask), (x, *enc.parameters()))
+    assert gradcheck(lambda t, m, *ps: dec(t, m, tgt_mask=mask), (x.transpose(0, 1).detach().requires_grad_(), mem, *dec.parameters()))
+
+
+def test_mha_gradient_through_returned_weights():
+    rng = np.random.default_rng(11)
+    ours, theirs = mha_twins(4, 2)
+    x = pair(rng.standard_normal((3, 2, 4)), requires_grad=True)
+    _, w = ours(x[0], x[0], x[0], average_attn_weights=False)
+    _, tw = theirs(x[1], x[1], x[1], average_attn_weights=False)
+    backward_both(w, tw, rng)
+    assert_same(x[0].grad, x[1].grad, "grad of the input through the attention weights")
+    tp = dict(theirs.named_parameters())
+    assert_same(ours.in_proj_weight.grad, tp["in_proj_weight"].grad, "in_proj_weight grad")
