@@ -210,3 +210,11 @@ def test_sequences_lesson_quick(capsys):
         assert r[key]["val"] < r["uniform"] - 0.5, key
         assert np.mean(r[key]["losses"][-5:]) < r[key]["losses"][0] - 0.5, key
     assert all(set(s) <= set(itos[1:]) for s in r["samples"])
+
+
+def test_sequences_lesson_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="the lesson's figure needs matplotlib (dev extra)")
+    from npgrad import lessons
+
+    r = lessons.run("sequences", quick=True, out_dir=tmp_path)
+    assert open(r["figure"], "rb").read(4) == b"\x89PNG" and "saved" in capsys.readouterr().out

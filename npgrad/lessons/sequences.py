@@ -28,7 +28,8 @@ import numpy as np
 import npgrad as torch
 from npgrad import nn
 
-from ._common import heading, note
+from ..train.plots import plot_loss_curves
+from ._common import figure, heading, note
 
 SYLLABLES = ["ka", "ri", "mo", "la", "ne", "sa", "to", "vi", "el", "an", "or", "mi", "da",
              "lu", "be", "ro", "si", "na", "te", "jo"]
@@ -167,6 +168,12 @@ def sample(model, itos, block, n, seed):
     return out
 
 
+def _smooth(losses, k=10):
+    """A running mean over ``k`` steps: minibatch losses are noisy."""
+    y = np.convolve(losses, np.ones(k) / k, mode="valid") if len(losses) >= k else np.asarray(losses)
+    return np.arange(len(losses) - len(y), len(losses)), y
+
+
 def run(out_dir=None, quick=False, data_dir=None, seed=0):
     heading("The corpus: names from syllables")
     names = make_names(400 if quick else 4000, seed=seed)
@@ -216,6 +223,10 @@ def run(out_dir=None, quick=False, data_dir=None, seed=0):
     drawn = sample(results[best]["model"], itos, block, 8, seed)
     print(f"names drawn from the {best}: {', '.join(drawn)}")
     results["best"], results["samples"] = best, drawn
+    curves = {k: _smooth(results[k]["losses"]) for k in ("mlp", "rnn", "lstm", "transformer")}
+    curves["bigram (held-out)"] = (np.array([0, steps - 1]), np.array([b_val, b_val]))
+    results["figure"] = figure(out_dir, "sequences_losses.png", plot_loss_curves, curves,
+                               title="Training loss per character", xlabel="Step", logy=False)
     note("with the full run every model with context beats the bigram; the corpus was built "
          "from syllables, so the samples should read like its names")
     return results
