@@ -364,3 +364,11 @@ def test_input_dtype_must_match_weights():
         npgrad.nn.LSTM(3, 4)(npgrad.zeros(2, 1, 3, dtype=npgrad.float64))
     with pytest.raises(RuntimeError, match=r"GRUCell: input must have the type npgrad.float64"):
         npgrad.nn.GRUCell(3, 4).double()(npgrad.zeros(2, 3))
+
+
+def test_hidden_dtype_must_match_input():
+    with pytest.raises(RuntimeError, match=r"GRU: Input and hidden tensors are not the same dtype"):
+        npgrad.nn.GRU(3, 4)(npgrad.zeros(2, 1, 3), npgrad.zeros(1, 1, 4, dtype=npgrad.float64))
+    with pytest.raises(RuntimeError, match=r"LSTMCell: hidden1 has dtype npgrad.float64"):
+        npgrad.nn.LSTMCell(3, 4)(npgrad.zeros(2, 3),
+                                 (npgrad.zeros(2, 4), npgrad.zeros(2, 4, dtype=npgrad.float64)))

@@ -128,7 +128,12 @@ class RNNBase(Module):
                 f"{self.input_size}, got {input.shape[-1]} (input shape {tuple(input.shape)})"
             )
 
-    def _check_hidden(self, hx, expected, what="hidden"):
+    def _check_hidden(self, hx, expected, what="hidden", input=None):
+        if input is not None and hx._data.dtype != input._data.dtype:
+            raise RuntimeError(
+                f"{type(self).__name__}: Input and hidden tensors are not the same dtype, found "
+                f"input tensor with {input.dtype} and {what} tensor with {hx.dtype}"
+            )
         if tuple(hx.shape) != tuple(expected):
             raise RuntimeError(
                 f"{type(self).__name__}: Expected {what} size {tuple(expected)}, got "
@@ -193,9 +198,9 @@ class RNNBase(Module):
                 order = _index_array(sorted_indices)
                 h0 = h0[:, order]
                 c0 = c0[:, order] if c0 is not None else None
-            self._check_hidden(h0, h_shape, "hidden[0]" if is_lstm else "hidden")
+            self._check_hidden(h0, h_shape, "hidden[0]" if is_lstm else "hidden", x)
             if is_lstm:
-                self._check_hidden(c0, c_shape, "hidden[1]")
+                self._check_hidden(c0, c_shape, "hidden[1]", x)
         h_n, c_n = [], []
         layer_input = x
         for layer in range(self.num_layers):
@@ -370,6 +375,9 @@ class RNNCellBase(Module):
                                        f"input (shape {tuple(s.shape)}); they must match")
                 if not batched:
                     s = shape_ops.unsqueeze(s, 0)
+                if s._data.dtype != x._data.dtype:
+                    raise RuntimeError(f"{name}: hidden{k} has dtype {s.dtype}, the input "
+                                       f"{x.dtype}; they must be the same")
                 if tuple(s.shape) != (B, self.hidden_size):
                     raise RuntimeError(
                         f"{name}: hidden{k} has inconsistent shape {tuple(s.shape)}; expected "
