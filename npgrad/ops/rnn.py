@@ -34,11 +34,14 @@ class RecurrentLayer(Function):
         H = w_hh.shape[1]  # size of the state fed back (proj_size when projected)
         Hc = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)  # cell / hidden size
         dt = x.dtype
-        xi = x.reshape(T * B, -1) @ w_ih.T
+        # (BLAS multiplies by a C-ordered right operand ~1.5x faster than by a transposed view:
+        # the weights are transposed into fresh arrays once, not viewed at every step)
+        xi = x.reshape(T * B, -1) @ xp.ascontiguousarray(w_ih.T)
         if b_ih is not None:
             xi += b_ih
         xi = xi.reshape(T, B, -1)
-        w_hh_t = w_hh.T
+        w_hh_t = xp.ascontiguousarray(w_hh.T)
+        w_hr_t = None if w_hr is None else xp.ascontiguousarray(w_hr.T)
         steps = range(T - 1, -1, -1) if reverse else range(T)
         sizes = [B] * T if batch_sizes is None else [int(n) for n in batch_sizes]
         out = xp.zeros((T, B, H), dt)
@@ -66,7 +69,7 @@ class RecurrentLayer(Function):
                 tc = xp.tanh(cn)
                 hn = o * tc
                 if w_hr is not None:
-                    hn = hn @ w_hr.T
+                    hn = hn @ w_hr_t
                 c[:n] = cn
                 for k, v in (("i", i), ("f", f), ("g", gg), ("o", o), ("tc", tc)):
                     keep[k][t, :n] = v
