@@ -399,3 +399,22 @@ def test_mha_gradient_through_returned_weights():
     assert_same(x[0].grad, x[1].grad, "grad of the input through the attention weights")
     tp = dict(theirs.named_parameters())
     assert_same(ours.in_proj_weight.grad, tp["in_proj_weight"].grad, "in_proj_weight grad")
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_fully_padded_sequence_as_torch(need_weights):
+    """A sequence whose keys are all padding: torch gives NaN through the explicit softmax
+    (need_weights=True) and zeros through scaled_dot_product_attention; so must npgrad."""
+    rng = np.random.default_rng(12)
+    ours, theirs = mha_twins(4, 2)
+    with torch.no_grad():
+        theirs.out_proj.bias.uniform_(-1, 1)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = pair(rng.standard_normal((3, 2, 4)))
+    kpm = np.zeros((2, 3), bool)
+    kpm[1] = True
+    out, _ = ours(x[0], x[0], x[0], key_padding_mask=npgrad.tensor(kpm), need_weights=need_weights)
+    tout, _ = theirs(x[1], x[1], x[1], key_padding_mask=torch.tensor(kpm), need_weights=need_weights)
+    np.testing.assert_array_equal(np.isnan(to_np(out)), np.isnan(tout.detach().numpy()))
+    np.testing.assert_allclose(np.nan_to_num(to_np(out)), np.nan_to_num(tout.detach().numpy()),
+                               rtol=1e-10, atol=1e-12)
