@@ -418,3 +418,24 @@ def test_mha_fully_padded_sequence_as_torch(need_weights):
     np.testing.assert_array_equal(np.isnan(to_np(out)), np.isnan(tout.detach().numpy()))
     np.testing.assert_allclose(np.nan_to_num(to_np(out)), np.nan_to_num(tout.detach().numpy()),
                                rtol=1e-10, atol=1e-12)
+
+
+def test_functional_multi_head_attention_forward_matches_torch():
+    rng = np.random.default_rng(13)
+    ours, theirs = mha_twins(8, 2, add_bias_kv=True)
+    x = pair(rng.standard_normal((4, 2, 8)), requires_grad=True)
+    kv = pair(rng.standard_normal((5, 2, 8)), requires_grad=True)
+
+    def call(F_, mha, q, k):
+        return F_.multi_head_attention_forward(
+            q, k, k, 8, 2, mha.in_proj_weight, mha.in_proj_bias, mha.bias_k, mha.bias_v, False,
+            0.0, mha.out_proj.weight, mha.out_proj.bias, training=True, need_weights=True,
+            average_attn_weights=False)
+
+    out, w = call(F, ours, x[0], kv[0])
+    tout, tw = call(torch.nn.functional, theirs, x[1], kv[1])
+    assert_same(out, tout, "functional attention output")
+    assert_same(w, tw, "functional attention weights")
+    backward_both(out, tout, rng)
+    assert_same(kv[0].grad, kv[1].grad, "grad of key/value")
+    assert_same(ours.bias_k.grad, theirs.bias_k.grad, "grad of bias_k")

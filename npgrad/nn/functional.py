@@ -209,3 +209,4 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along ``dim``."""
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 from ..ops.attention import scaled_dot_product_attention  # noqa: E402,F401
+from .modules.multihead import multi_head_attention_forward  # noqa: E402,F401

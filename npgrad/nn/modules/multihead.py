@@ -100,122 +100,162 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_v)
 
     # ------------------------------------------------------------------ forward
-    def _project(self, query, key, value):
-        E = self.embed_dim
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            if query is key and key is value:  # self-attention: one product for q, k and v
-                qkv = linear(query, w, b)
-                return shape_ops.chunk(qkv, 3, -1)
-            if key is value:
-                q = linear(query, w[:E], bq)
-                k, v = shape_ops.chunk(linear(key, w[E:], None if b is None else b[E:]), 2, -1)
-                return q, k, v
-            return (linear(query, w[:E], bq), linear(key, w[E:2 * E], bk),
-                    linear(value, w[2 * E:], bv))
-        return (linear(query, self.q_proj_weight, bq), linear(key, self.k_proj_weight, bk),
-                linear(value, self.v_proj_weight, bv))
-
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
-        name = "MultiheadAttention"
-        E, H, hd = self.embed_dim, self.num_heads, self.head_dim
-        batched = query.dim() == 3
-        if query.dim() not in (2, 3):
-            raise AssertionError(f"{name}: query should be unbatched 2D or batched 3D tensor but "
-                                 f"received {query.dim()}-D query tensor")
-        if key.dim() != query.dim() or value.dim() != query.dim():
-            raise AssertionError(f"{name}: query, key and value must have the same number of "
-                                 f"dims, got shapes {tuple(query.shape)}, {tuple(key.shape)}, "
-                                 f"{tuple(value.shape)}")
-        if query.shape[-1] != E:
-            raise AssertionError(f"{name}: was expecting embedding dimension of {E}, but got "
-                                 f"{query.shape[-1]} (query shape {tuple(query.shape)})")
-        if key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
-            raise AssertionError(f"{name}: key and value widths must be kdim={self.kdim} and "
-                                 f"vdim={self.vdim}, got shapes {tuple(key.shape)} and "
-                                 f"{tuple(value.shape)}")
-        if is_causal and attn_mask is None:
-            raise RuntimeError(
-                "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
-                "module method `generate_square_subsequent_mask` to create this mask."
-            )
-        same_qk, same_kv = query is key, key is value
-        # to batch-first (N, L, E)
-        if not batched:
-            query, key, value = (shape_ops.unsqueeze(t, 0) for t in (query, key, value))
-            if key_padding_mask is not None:
-                key_padding_mask = shape_ops.unsqueeze(key_padding_mask, 0)
-        elif not self.batch_first:
-            query, key, value = (shape_ops.transpose(t, 0, 1) for t in (query, key, value))
-        if same_qk and same_kv:
-            key = value = query
-        elif same_kv:
-            value = key
-        N, L = query.shape[0], query.shape[1]
-        if key.shape[:2] != value.shape[:2] or key.shape[0] != N:
-            raise AssertionError(f"{name}: key shape {tuple(key.shape)} does not match value "
-                                 f"shape {tuple(value.shape)} (batch {N})")
-        q, k, v = self._project(query, key, value)
-        dtype = q._data.dtype
-        mask = _float_mask(attn_mask, dtype, "attn_mask")
-        kpm = _float_mask(key_padding_mask, dtype, "key_padding_mask")
-        S = k.shape[1]
-        if mask is not None:
-            if mask.dim() == 2:
-                if tuple(mask.shape) != (L, S):
-                    raise RuntimeError(f"{name}: The shape of the 2D attn_mask is "
-                                       f"{tuple(mask.shape)}, but should be {(L, S)}.")
-            elif mask.dim() == 3:
-                if tuple(mask.shape) != (N * H, L, S):
-                    raise RuntimeError(f"{name}: The shape of the 3D attn_mask is "
-                                       f"{tuple(mask.shape)}, but should be {(N * H, L, S)}.")
-                mask = mask.reshape(N, H, L, S)
-            else:
-                raise RuntimeError(f"{name}: attn_mask's dimension {mask.dim()} is not supported")
-        if kpm is not None and tuple(kpm.shape) != (N, S):
-            raise AssertionError(f"{name}: expecting key_padding_mask shape of {(N, S)}, but got "
-                                 f"{tuple(kpm.shape)}")
-        if self.bias_k is not None:
-            k = shape_ops.cat([k, self.bias_k.expand(N, 1, E)], 1)
-            v = shape_ops.cat([v, self.bias_v.expand(N, 1, E)], 1)
-            mask = None if mask is None else F.pad(mask, (0, 1))
-            kpm = None if kpm is None else F.pad(kpm, (0, 1))
-        # heads: (N, H, L, hd)
-        q = q.reshape(N, L, H, hd).permute(0, 2, 1, 3)
-        k = k.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
-        v = v.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
-        if self.add_zero_attn:
-            zeros = Tensor._make(xp.zeros((N, H, 1, hd), dtype), None)
-            k = shape_ops.cat([k, zeros], 2)
-            v = shape_ops.cat([v, zeros], 2)
-            mask = None if mask is None else F.pad(mask, (0, 1))
-            kpm = None if kpm is None else F.pad(kpm, (0, 1))
-        if kpm is not None:
-            kpm = kpm.reshape(N, 1, 1, -1)
-            mask = kpm if mask is None else mask + kpm
-        p = self.dropout if self.training else 0.0
-        if need_weights:
-            scores = (q * (1.0 / hd ** 0.5)) @ k.transpose(-2, -1)
-            if mask is not None:
-                scores = scores + mask
-            weights = F.softmax(scores, dim=-1)
-            if p > 0.0:
-                weights = F.dropout(weights, p=p)
-            out = weights @ v
-        else:
-            out = attention.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
-            weights = None
-        out = self.out_proj(out.permute(0, 2, 1, 3).reshape(N, L, E))
-        if not batched:
-            out = shape_ops.squeeze(out, 0)
-        elif not self.batch_first:
+        if self.batch_first and query.dim() == 3:  # the functional form is sequence-first
+            same_qk, same_kv = query is key, key is value
+            query = shape_ops.transpose(query, 0, 1)
+            key = query if same_qk else shape_ops.transpose(key, 0, 1)
+            value = key if same_kv else shape_ops.transpose(value, 0, 1)
+        separate = not self._qkv_same_embed_dim
+        out, weights = multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights, is_causal=is_causal,
+            _kdim=self.kdim, _vdim=self.vdim,
+        )
+        if self.batch_first and query.dim() == 3:
             out = shape_ops.transpose(out, 0, 1)
-        if weights is not None:
-            if average_attn_weights:
-                weights = weights.mean(1)
-            if not batched:
-                weights = shape_ops.squeeze(weights, 0)
         return out, weights
+
+
+def _project(query, key, value, E, in_proj_weight, in_proj_bias, separate, q_w, k_w, v_w):
+    b = in_proj_bias
+    bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+    if not separate:
+        w = in_proj_weight
+        if query is key and key is value:  # self-attention: one product for q, k and v
+            return shape_ops.chunk(linear(query, w, b), 3, -1)
+        if key is value:
+            q = linear(query, w[:E], bq)
+            k, v = shape_ops.chunk(linear(key, w[E:], None if b is None else b[E:]), 2, -1)
+            return q, k, v
+        return (linear(query, w[:E], bq), linear(key, w[E:2 * E], bk),
+                linear(value, w[2 * E:], bv))
+    return linear(query, q_w, bq), linear(key, k_w, bk), linear(value, v_w, bv)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False,
+                                 _kdim=None, _vdim=None):
+    """``F.multi_head_attention_forward``: MultiheadAttention on sequence-first inputs
+    (L, N, E) (or unbatched (L, E)), with the weights passed in."""
+    name = "MultiheadAttention"
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError(f"{name}: static_k / static_v are not supported")
+    E, H = embed_dim_to_check, num_heads
+    hd = E // H
+    if hd * H != E:
+        raise AssertionError(f"embed_dim {E} not divisible by num_heads {H}")
+    batched = query.dim() == 3
+    if query.dim() not in (2, 3):
+        raise AssertionError(f"{name}: query should be unbatched 2D or batched 3D tensor but "
+                             f"received {query.dim()}-D query tensor")
+    if key.dim() != query.dim() or value.dim() != query.dim():
+        raise AssertionError(f"{name}: query, key and value must have the same number of "
+                             f"dims, got shapes {tuple(query.shape)}, {tuple(key.shape)}, "
+                             f"{tuple(value.shape)}")
+    if query.shape[-1] != E:
+        raise AssertionError(f"{name}: was expecting embedding dimension of {E}, but got "
+                             f"{query.shape[-1]} (query shape {tuple(query.shape)})")
+    if use_separate_proj_weight:
+        kdim, vdim = k_proj_weight.shape[1], v_proj_weight.shape[1]
+    else:
+        kdim = vdim = E
+    kdim, vdim = _kdim or kdim, _vdim or vdim
+    if key.shape[-1] != kdim or value.shape[-1] != vdim:
+        raise AssertionError(f"{name}: key and value widths must be kdim={kdim} and "
+                             f"vdim={vdim}, got shapes {tuple(key.shape)} and "
+                             f"{tuple(value.shape)}")
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+            "module method `generate_square_subsequent_mask` to create this mask."
+        )
+    same_qk, same_kv = query is key, key is value
+    # to batch-first (N, L, E)
+    if not batched:
+        query, key, value = (shape_ops.unsqueeze(t, 0) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = shape_ops.unsqueeze(key_padding_mask, 0)
+    else:
+        query, key, value = (shape_ops.transpose(t, 0, 1) for t in (query, key, value))
+    if same_qk and same_kv:
+        key = value = query
+    elif same_kv:
+        value = key
+    N, L = query.shape[0], query.shape[1]
+    if key.shape[:2] != value.shape[:2] or key.shape[0] != N:
+        raise AssertionError(f"{name}: key shape {tuple(key.shape)} does not match value "
+                             f"shape {tuple(value.shape)} (batch {N})")
+    q, k, v = _project(query, key, value, E, in_proj_weight, in_proj_bias,
+                       use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight)
+    dtype = q._data.dtype
+    mask = _float_mask(attn_mask, dtype, "attn_mask")
+    kpm = _float_mask(key_padding_mask, dtype, "key_padding_mask")
+    S = k.shape[1]
+    if mask is not None:
+        if mask.dim() == 2:
+            if tuple(mask.shape) != (L, S):
+                raise RuntimeError(f"{name}: The shape of the 2D attn_mask is "
+                                   f"{tuple(mask.shape)}, but should be {(L, S)}.")
+        elif mask.dim() == 3:
+            if tuple(mask.shape) != (N * H, L, S):
+                raise RuntimeError(f"{name}: The shape of the 3D attn_mask is "
+                                   f"{tuple(mask.shape)}, but should be {(N * H, L, S)}.")
+            mask = mask.reshape(N, H, L, S)
+        else:
+            raise RuntimeError(f"{name}: attn_mask's dimension {mask.dim()} is not supported")
+    if kpm is not None and tuple(kpm.shape) != (N, S):
+        raise AssertionError(f"{name}: expecting key_padding_mask shape of {(N, S)}, but got "
+                             f"{tuple(kpm.shape)}")
+    if bias_k is not None and bias_v is not None:
+        k = shape_ops.cat([k, bias_k.expand(N, 1, E)], 1)
+        v = shape_ops.cat([v, bias_v.expand(N, 1, E)], 1)
+        mask = None if mask is None else F.pad(mask, (0, 1))
+        kpm = None if kpm is None else F.pad(kpm, (0, 1))
+    # heads: (N, H, L, hd)
+    q = q.reshape(N, L, H, hd).permute(0, 2, 1, 3)
+    k = k.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
+    v = v.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
+    if add_zero_attn:
+        zeros = Tensor._make(xp.zeros((N, H, 1, hd), dtype), None)
+        k = shape_ops.cat([k, zeros], 2)
+        v = shape_ops.cat([v, zeros], 2)
+        mask = None if mask is None else F.pad(mask, (0, 1))
+        kpm = None if kpm is None else F.pad(kpm, (0, 1))
+    if kpm is not None:
+        kpm = kpm.reshape(N, 1, 1, -1)
+        mask = kpm if mask is None else mask + kpm
+    p = dropout_p if training else 0.0
+    if need_weights:
+        scores = (q * (1.0 / hd ** 0.5)) @ k.transpose(-2, -1)
+        if mask is not None:
+            scores = scores + mask
+        weights = F.softmax(scores, dim=-1)
+        if p > 0.0:
+            weights = F.dropout(weights, p=p)
+        out = weights @ v
+    else:
+        out = attention.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        weights = None
+    out = linear(out.permute(0, 2, 1, 3).reshape(N, L, E), out_proj_weight, out_proj_bias)
+    if not batched:
+        out = shape_ops.squeeze(out, 0)
+    else:
+        out = shape_ops.transpose(out, 0, 1)
+    if weights is not None:
+        if average_attn_weights:
+            weights = weights.mean(1)
+        if not batched:
+            weights = shape_ops.squeeze(weights, 0)
+    return out, weights
