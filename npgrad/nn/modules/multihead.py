@@ -7,10 +7,9 @@ Parameters as PyTorch's, so its state_dict loads: ``in_proj_weight`` (3E, E) and
 
 The work is done by ``multi_head_attention_forward`` (``F.multi_head_attention_forward``,
 sequence-first as PyTorch's). Inside it everything is batch-first (N, L, E); the heads are
-attended with
-``scaled_dot_product_attention`` (one fused node) unless the weights are asked for
-(``need_weights=True``, the default), which takes the explicit softmax path so the weights can
-be returned. Masks follow MultiheadAttention's convention: a bool ``attn_mask`` or
+attended with ``scaled_dot_product_attention`` (one fused node) unless the weights are asked
+for (``need_weights=True``, the default), which takes the explicit softmax path so the
+weights can be returned. Masks follow MultiheadAttention's convention: a bool ``attn_mask`` or
 ``key_padding_mask`` is True where attention is *not* allowed; a float one is added.
 """
 from ... import _dtype
