@@ -372,3 +372,24 @@ def test_hidden_dtype_must_match_input():
     with pytest.raises(RuntimeError, match=r"LSTMCell: hidden1 has dtype npgrad.float64"):
         npgrad.nn.LSTMCell(3, 4)(npgrad.zeros(2, 3),
                                  (npgrad.zeros(2, 4), npgrad.zeros(2, 4, dtype=npgrad.float64)))
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (3, 8), (4, 2, 3)])
+def test_orthogonal_init(shape):
+    """nn.init.orthogonal_, the usual init of recurrent weights: (semi-)orthogonal times gain,
+    as torch's (whose draws differ, so the property is what is compared)."""
+    ours = npgrad.empty(*shape)
+    npgrad.nn.init.orthogonal_(ours, gain=2.0)
+    theirs = torch.empty(*shape)
+    torch.nn.init.orthogonal_(theirs, gain=2.0)
+    for t in (ours.detach().numpy(), theirs.numpy()):
+        m = t.reshape(shape[0], -1)
+        small = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+        np.testing.assert_allclose(small, 4.0 * np.eye(len(small)), atol=1e-5)
+    assert ours.dtype == npgrad.float32
+    with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
+        npgrad.nn.init.orthogonal_(npgrad.empty(3))
+    lstm = npgrad.nn.LSTM(3, 4)
+    for name, p in lstm.named_parameters():  # the idiom of RNN programs
+        if "weight_hh" in name:
+            npgrad.nn.init.orthogonal_(p)
