@@ -90,7 +90,7 @@ class RecurrentLayer(Function):
         self.saved = (x, w_ih, w_hh, w_hr, hprev, out, keep)
         self.mode, self.steps, self.sizes = mode, steps, sizes
         self.has_bias = (b_ih is not None, b_hh is not None)
-        self.h_n_shape, self.B, self.T, self.H, self.Hc = h.shape, B, T, H, Hc
+        self.B, self.T, self.H, self.Hc = B, T, H, Hc
         parts = [out.ravel(), h.ravel()]
         if mode == "LSTM":
             parts.append(c.ravel())
