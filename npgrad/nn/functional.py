@@ -222,3 +222,5 @@ from ..ops.resample import (  # noqa: E402,F401
     interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest,
 )
 from ..ops.fold import fold, unfold  # noqa: E402,F401
+from ..ops.attention import scaled_dot_product_attention  # noqa: E402,F401
+from .modules.multihead import multi_head_attention_forward  # noqa: E402,F401

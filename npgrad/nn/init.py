@@ -202,3 +202,28 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """Fill with a (semi-)orthogonal matrix (Saxe et al. 2013), as recurrent weights often are.
+
+    The tensor is seen as (rows, everything else); the Q of the QR decomposition of a normal
+    matrix, its columns' signs fixed by R's diagonal (so Q is uniformly distributed), times
+    ``gain``. Rows are orthonormal when rows <= cols, columns otherwise.
+    """
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    data = tensor._data
+    rows = data.shape[0]
+    cols = data.size // rows
+    flat = get_rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    data[...] = (gain * q).reshape(data.shape)
+    return tensor

@@ -77,20 +77,36 @@ class Gelu(Function):
 
     def forward(self, x, approximate):
         self.approximate = approximate
-        if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-            th = xp.tanh(inner)
+        if approximate == "tanh":  # in place where it can: this runs on whole MLP layers
+            inner = x * x
+            inner *= _SQRT_2_OVER_PI * 0.044715
+            inner += _SQRT_2_OVER_PI
+            inner *= x
+            th = xp.tanh(inner, out=inner)
             self.saved = (x, th)
-            return 0.5 * x * (1 + th)
+            out = th + 1
+            out *= x
+            out *= 0.5
+            return out
         cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
         self.saved = (x, cdf)
         return x * cdf
 
     def backward(self, grad):
         x, s = self.saved
-        if self.approximate == "tanh":  # d/dx = 0.5 (1 + th) + 0.5 x (1 - th^2) d(inner)/dx
-            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return grad * (0.5 * (1 + s) + 0.5 * x * (1 - s * s) * d_inner), None
+        if self.approximate == "tanh":
+            # d/dx = 0.5 (1 + th) + 0.5 x (1 - th^2) d(inner)/dx
+            #      = 0.5 (1 + th) (1 + x (1 - th) d(inner)/dx),  d(inner)/dx = c (1 + 3a x^2)
+            d = x * x
+            d *= _SQRT_2_OVER_PI * 3 * 0.044715
+            d += _SQRT_2_OVER_PI
+            d *= x
+            d *= 1 - s
+            d += 1
+            d *= 1 + s
+            d *= 0.5
+            d *= grad
+            return d, None
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)  # d/dx x Phi(x) = Phi(x) + x phi(x)
         return grad * (s + x * pdf), None
 

@@ -47,6 +47,9 @@ class Linear(Function):
         self.saved = (x, weight)
         if x.ndim == 2:
             out = _fast.matmul(x, weight.T)  # big batches: rows split between threads
+        elif x.ndim > 2:  # (batch..., in) as one (n, in) product: NumPy would loop over batch
+            out = _fast.matmul(x.reshape(-1, x.shape[-1]), weight.T)
+            out = out.reshape(x.shape[:-1] + (weight.shape[0],))
         else:
             out = x @ weight.T
         if bias is not None:
@@ -57,7 +60,11 @@ class Linear(Function):
         x, weight = self.saved
         gx = None
         if self.needs[0]:
-            gx = _fast.matmul(grad, weight) if grad.ndim == 2 else grad @ weight
+            if grad.ndim >= 2:
+                gx = _fast.matmul(grad.reshape(-1, grad.shape[-1]), weight)
+                gx = gx.reshape(grad.shape[:-1] + (weight.shape[1],))
+            else:
+                gx = grad @ weight
         g2 = grad.reshape(-1, grad.shape[-1])  # (batch..., out) -> (n, out)
         gw = _fast.matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs[1] else None
         gb = g2.sum(axis=0) if self.needs[2] else None

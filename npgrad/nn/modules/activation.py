@@ -167,3 +167,4 @@ class Softmin(Module):
 
 
 from .mish import Mish  # noqa: E402,F401  (torch.nn.modules.activation.Mish)
+from .multihead import MultiheadAttention  # noqa: E402,F401  (where PyTorch keeps it)

@@ -110,4 +110,8 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear by another name: PyTorch's class for MultiheadAttention's ``out_proj``."""
+
+
 from .bilinear import Bilinear  # noqa: E402,F401  (torch.nn.modules.linear.Bilinear)
