@@ -13,13 +13,12 @@ from ..module import Module
 from ..parameter import Parameter
 
 
-class _BatchNorm(Module):
-    """What BatchNorm1d/2d share; they differ only in the input ranks they accept."""
+class _NormBase(Module):
+    """What batch and instance norm share (PyTorch's ``_NormBase``): ``weight``/``bias`` when
+    ``affine``, the running statistics as buffers when ``track_running_stats``, so the
+    state_dict keys are torch's. Subclasses set the defaults and normalise."""
 
-    _ranks = ()  # accepted input dims, e.g. (2, 3)
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype, bias):
         super().__init__()
         float_dtype = _dtype.to_np(dtype) or _dtype.default_float
         self.num_features = num_features
@@ -57,6 +56,16 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
             if self.bias is not None:
                 init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
+    """What BatchNorm1d/2d share; they differ only in the input ranks they accept."""
+
+    _ranks = ()  # accepted input dims, e.g. (2, 3)
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def _check_input_dim(self, input):
         if input.ndim not in self._ranks:

@@ -1,16 +1,11 @@
 """``InstanceNorm1d/2d/3d``: normalize each channel of each sample over its positions."""
 import warnings
 
-from ... import _dtype
-from ..._backend import xp
-from ..._tensor import Tensor
 from .. import functional as F
-from .. import init
-from ..module import Module
-from ..parameter import Parameter
+from .batchnorm import _NormBase
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """What the three share; they differ in the input ranks they take (batched or not).
 
     ``affine`` (default False) adds per-channel ``weight``/``bias``; ``track_running_stats``
@@ -21,40 +16,7 @@ class _InstanceNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False, device=None, dtype=None, *, bias=True):
-        super().__init__()
-        float_dtype = _dtype.to_np(dtype) or _dtype.default_float
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(Tensor._make(xp.ones(num_features, float_dtype), None))
-            if bias:
-                self.bias = Parameter(Tensor._make(xp.zeros(num_features, float_dtype), None))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor._make(xp.zeros(num_features, float_dtype), None))
-            self.register_buffer("running_var", Tensor._make(xp.ones(num_features, float_dtype), None))
-            self.register_buffer("num_batches_tracked", Tensor._make(xp.array(0, dtype=xp.int64), None))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            self.running_mean._data[...] = 0
-            self.running_var._data[...] = 1
-            self.num_batches_tracked._data[...] = 0
-
-    def reset_parameters(self):
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def forward(self, input):
         nb = self._no_batch_dim
