@@ -8,9 +8,8 @@ from ... import _dtype
 from ..._backend import xp
 from ..._tensor import Tensor
 from .. import functional as F
-from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from .normalization import affine_parameters, reset_affine
 
 
 class _NormBase(Module):
@@ -26,15 +25,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(Tensor._make(xp.ones(num_features, float_dtype), None))
-            if bias:
-                self.bias = Parameter(Tensor._make(xp.zeros(num_features, float_dtype), None))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, num_features, dtype, affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._make(xp.zeros(num_features, float_dtype), None))
             self.register_buffer("running_var", Tensor._make(xp.ones(num_features, float_dtype), None))
@@ -52,10 +43,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
 
 class _BatchNorm(_NormBase):

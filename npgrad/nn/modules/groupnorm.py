@@ -1,11 +1,7 @@
 """``GroupNorm``: normalize channels in groups, per sample (``torch.nn.modules.normalization``)."""
-from ... import _dtype
-from ..._backend import xp
-from ..._tensor import Tensor
 from .. import functional as F
-from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from .normalization import affine_parameters, reset_affine
 
 
 class GroupNorm(Module):
@@ -20,22 +16,10 @@ class GroupNorm(Module):
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
-        float_dtype = _dtype.to_np(dtype) or _dtype.default_float
-        if affine:
-            self.weight = Parameter(Tensor._make(xp.ones(num_channels, float_dtype), None))
-            if bias:
-                self.bias = Parameter(Tensor._make(xp.zeros(num_channels, float_dtype), None))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, num_channels, dtype, affine, bias)
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

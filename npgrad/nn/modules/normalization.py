@@ -10,6 +10,29 @@ from ..module import Module
 from ..parameter import Parameter
 
 
+def affine_parameters(module, shape, dtype, affine, bias):
+    """``weight`` (ones) and ``bias`` (zeros) of ``shape`` when ``affine`` (``bias=False``
+    leaves the bias out), else both registered as None: the norm layers' shared setup."""
+    float_dtype = _dtype.to_np(dtype) or _dtype.default_float
+    if affine:
+        module.weight = Parameter(Tensor._make(xp.ones(shape, float_dtype), None))
+        if bias:
+            module.bias = Parameter(Tensor._make(xp.zeros(shape, float_dtype), None))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def reset_affine(module):
+    """Back to weight = 1, bias = 0 (where they exist)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last
     ``len(normalized_shape)`` dims of each sample; no running state, same in train and eval."""
@@ -22,22 +45,10 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        float_dtype = _dtype.to_np(dtype) or _dtype.default_float
-        if elementwise_affine:
-            self.weight = Parameter(Tensor._make(xp.ones(self.normalized_shape, float_dtype), None))
-            if bias:
-                self.bias = Parameter(Tensor._make(xp.zeros(self.normalized_shape, float_dtype), None))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, self.normalized_shape, dtype, elementwise_affine, bias)
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
