@@ -27,8 +27,9 @@ def quiet_run(name, capsys, **kw):
 
 # ---------------------------------------------------------------------- the registry
 def test_every_lesson_is_registered_importable_and_runnable():
-    assert lessons.names()[:12] == [
+    assert lessons.names()[:13] == [
         "perceptron", "activations", "xor-from-scratch", "chain-rule", "autograd", "engine",
+        "write-an-op",
         "pixel-similarity", "seven-steps", "gradient-descent", "mnist-mlp", "mnist-augmented",
         "look-inside"]
     for name in lessons.names():
@@ -135,6 +136,16 @@ def test_engine_lesson_by_hand_equals_backward_and_torch(capsys):
     # torch's node names, loss first: every node before the nodes that made its inputs
     assert r["order"] == ["MulBackward0", "AddBackward0", "MulBackward0"]
     assert "dL/da = 6" in out
+
+
+def test_write_an_op_lesson_matches_torch_tutorial(capsys):
+    r, out = quiet_run("write-an-op", capsys)
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    (0.5 * (5 * x**3 - 3 * x)).sum().backward()
+    np.testing.assert_allclose(r["grad"], x.grad.numpy(), rtol=1e-15)
+    assert r["gradcheck"] is True and r["wrong_gradcheck"] is False  # it catches the slip
+    assert r["graph"][:2] == ["MulBackward0", "LegendrePolynomial3Backward"]
+    assert r["losses"][-1] < r["losses"][0] / 5
 
 
 def test_engine_lesson_order_puts_every_node_before_its_parents():

@@ -26,6 +26,7 @@ LESSONS = {
     "chain-rule": ("chain_rule", "dloss/dw = 8 and the new weight 2.92, by hand and by autograd"),
     "autograd": ("autograd_basics", "requires_grad_(), backward(), .grad, and SGD on a quadratic"),
     "engine": ("engine", "the recorded graph, its topological order, and backward run by hand"),
+    "write-an-op": ("write_an_op", "a custom autograd.Function (PyTorch's Legendre P3), gradcheck, the graph"),
     "pixel-similarity": ("pixel_similarity", "3s vs 7s by distance to the 'ideal' 3 and 7 (L1, L2)"),
     "seven-steps": ("seven_steps", "init, predict, loss, gradient, step, repeat, stop - on 3s vs 7s"),
     "gradient-descent": ("gradient_descent", "batch vs stochastic vs mini-batch gradient descent"),
