@@ -10,6 +10,13 @@ import npgrad._fast.flat as flat_module
 from npgrad import optim
 from npgrad._fast import threads as parallel
 
+
+@pytest.fixture(autouse=True)
+def _numpy_flat_path():
+    """This file tests the NumPy flat path itself, whatever NPGRAD_KERNELS says."""
+    with npgrad._fast.using("numpy"):
+        yield
+
 SHAPES = [(7, 5), (5,), (3, 2, 4), (1,)]
 OPTIONS = [
     {},
