@@ -113,6 +113,7 @@ _LAZY = {
 }
 _LAZY_ATTRS = {"save": (".serialization", "save"), "load": (".serialization", "load"),
                "summary": ("._summary", "summary")}
+_LAZY["onnx"] = ".onnx"  # npgrad.onnx.export (the onnx package is imported at export)
 
 
 def __getattr__(name):

@@ -94,6 +94,8 @@ def build_parser():
                        help="use only the first N training and test images (for quick checks "
                             "and tests; the accuracy is then not comparable)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--tensorboard", default=None, metavar="DIR",
+                       help="also log loss, lr and metrics for TensorBoard into DIR (needs tensorboard)")
 
     ev = sub.add_parser("eval", help="test a saved model on MNIST's test set",
                         description="Load a model saved by 'npgrad train' and print its accuracy "
@@ -131,6 +133,7 @@ def build_parser():
     le.add_argument("--download", action="store_true",
                     help="download MNIST first if it is missing (lessons 6-12 need it)")
     le.add_argument("--results", default=None, metavar="FILE", help="also write the results as JSON")
+    _add_export_parser(sub, MODELS)
     return parser
 
 
@@ -182,7 +185,8 @@ def cmd_train(args):
           f"batch {args.batch_size}, {args.optimizer} with 1cycle to lr {lr:g}, seed {args.seed}",
           flush=True)
     learn = Learner(model, train_dl, test_dl, nn.CrossEntropyLoss(), opt_func=opt_func, lr=lr,
-                    metrics=[accuracy], progress=not args.no_progress)
+                    metrics=[accuracy], progress=not args.no_progress,
+                    callbacks=_tensorboard_callbacks(getattr(args, "tensorboard", None)))
     start = time.perf_counter()
     learn.fit_one_cycle(args.epochs, lr)
     seconds = time.perf_counter() - start
@@ -320,6 +324,47 @@ def cmd_lesson(args):
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "lesson": cmd_lesson}
+
+
+# ---------------------------------------------------------------------- export (ONNX), --tensorboard
+def _add_export_parser(sub, models):
+    ex = sub.add_parser("export", help="write a saved model as ONNX",
+                        description="Export a model saved by 'npgrad train' to ONNX (needs the "
+                                    "onnx package: pip install 'npgrad[onnx]'). The ONNX model "
+                                    "takes 'input' (N, 1, 28, 28) normalised images, any N, and "
+                                    "returns 'output' (N, 10) logits.")
+    ex.add_argument("model_file", metavar="MODEL", help="a .safetensors file from 'npgrad train'")
+    ex.add_argument("onnx_file", metavar="OUT", help="the .onnx file to write")
+    ex.add_argument("--model", default=None, choices=list(models),
+                    help="architecture, only needed for a file of bare weights")
+    ex.add_argument("--opset", type=_positive_int, default=17, help="ONNX opset (default: 17)")
+
+
+def cmd_export(args):
+    from .onnx import OnnxExporterError
+    from .onnx.checkpoint import export_checkpoint
+
+    model, name, normalize = _load_model(args.model_file, args.model)
+    try:
+        export_checkpoint(model, name, normalize, args.onnx_file, args.opset)
+    except (ValueError, OSError, KeyError, ImportError, OnnxExporterError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {args.onnx_file} ({name}; input 'input' (N, 1, 28, 28), output 'output' (N, 10))")
+    return 0
+
+
+def _tensorboard_callbacks(log_dir):
+    if not log_dir:
+        return ()
+    from .train.callbacks import TensorBoardCallback
+
+    try:
+        return (TensorBoardCallback(log_dir),)
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS["export"] = cmd_export
 
 
 def main(argv=None):

@@ -16,6 +16,7 @@ LAYER = {
     "utils": 4, "vision": 4, "serialization": 4,
     "models": 5, "train": 5, "lessons": 5, "cli": 5, "_summary": 5, "cuda": 5,
 }
+LAYER["onnx"] = 4  # ONNX export: a file format, like serialization (onnx imported lazily)
 #: the edges the page allows beyond "any lower layer, or the same one"
 EXTRA = {
     ("_tensor", "ops"), ("_creation", "ops"), ("autograd", "ops"),  # a Tensor's methods are ops

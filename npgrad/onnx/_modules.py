@@ -234,7 +234,7 @@ def standalone(module, kind, input_shapes, opset_version=17, input_names=None):
     graph = onnx.helper.make_graph(
         g.nodes, kind, [onnx.helper.make_tensor_value_info(n, dtype, list(s))
                         for n, s in zip(names, input_shapes)],
-        [onnx.helper.make_tensor_value_info(o, dtype, None) for o in outs], g.tensor_protos())
+        [onnx.helper.make_tensor_value_info(o, dtype, [None] * rank) for o in outs], g.tensor_protos())
     model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset_version)])
     onnx.checker.check_model(model)
     return model

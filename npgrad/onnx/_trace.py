@@ -94,6 +94,7 @@ class Emitter:
         self.g, self.rec, self.leaf_names, self.ops = g, recording, leaf_names, op_exporters
         self.done = {}
         self.keep = []
+        self.array_names = {}  # id(input tensor's array) -> its name
 
     def value(self, tensor, fn):
         """The ONNX name of ``tensor`` (made by node ``fn``, None for a leaf)."""
@@ -134,6 +135,9 @@ class Emitter:
                 ins.append(self.value(fn.inputs[i] if i < len(fn.inputs) and fn.inputs[i] is not None else a,
                                       fn.parents[i] if i < len(fn.parents) else a.grad_fn))
                 shapes.append(tuple(a._data.shape))
+            elif isinstance(a, np.ndarray) and id(a) in self.array_names:
+                ins.append(self.array_names[id(a)])  # an input's array handed over bare
+                shapes.append(a.shape)
             else:
                 ins.append(a)
                 shapes.append(np.shape(a) if isinstance(a, np.ndarray) else None)
