@@ -45,14 +45,17 @@ def histogram(tag, values, bins="tensorflow", max_bins=None):
         raise ValueError(f"add_histogram: {tag!r} holds NaN or infinite values")
     edges = _tensorflow_bins() if bins == "tensorflow" else bins
     counts, limits = np.histogram(v, bins=edges)
-    if max_bins is not None and len(counts) > max_bins:  # merge neighbours
-        sub = -(-len(counts) // max_bins)
-        pad = (-len(counts)) % sub
-        counts = np.pad(counts, (0, pad)).reshape(-1, sub).sum(axis=1)
+    if max_bins is not None and len(counts) > max_bins:  # merge groups of neighbours
+        sub = len(counts) // max_bins
+        counts = np.pad(counts, (0, (-len(counts)) % sub)).reshape(-1, sub).sum(axis=1)
         limits = np.concatenate([limits[:-1:sub], limits[-1:]])
+    # keep the bins from the first to the last non-empty one, plus one empty bin on the
+    # left (TensorBoard stores right edges only, so that bin's edge is the histogram's start)
     nonzero = np.nonzero(counts)[0]
-    start, end = max(0, nonzero[0] - 1), min(len(counts), nonzero[-1] + 2)
-    counts, right = counts[start:end], limits[1:][start:end]
+    first, last = int(nonzero[0]), int(nonzero[-1])
+    left = [0] if first == 0 else counts[first - 1:first]
+    counts = np.concatenate([left, counts[first:last + 1]])
+    right = limits[first:last + 2]
     hist = HistogramProto(min=float(v.min()), max=float(v.max()), num=int(v.size),
                           sum=float(v.sum()), sum_squares=float(np.dot(v, v)),
                           bucket_limit=right.tolist(), bucket=counts.astype(np.float64).tolist())
@@ -65,10 +68,11 @@ def _to_hwc(arr, dataformats):
             or len(set(dataformats)) != len(dataformats) or arr.ndim != len(dataformats):
         raise ValueError(f"add_image: dataformats {dataformats!r} does not fit an image of "
                          f"shape {arr.shape}")
-    if dataformats == "HW" or dataformats == "WH":
-        arr = arr.T if dataformats == "WH" else arr
-        return arr[:, :, None]
-    return np.transpose(arr, [dataformats.index(k) for k in "HWC"])
+    if dataformats in ("HW", "WH"):
+        arr = (arr.T if dataformats == "WH" else arr)[:, :, None]
+    else:
+        arr = np.transpose(arr, [dataformats.index(k) for k in "HWC"])
+    return np.repeat(arr, 3, axis=2) if arr.shape[2] == 1 else arr  # gray shown as RGB
 
 
 def image_grid(arr, dataformats="NCHW"):
@@ -129,10 +133,7 @@ def hparams(hparam_dict, metric_dict, hparam_domain_discrete=None):
     for key, v in hparam_dict.items():
         v = to_numpy(v).item() if hasattr(v, "shape") else v
         info = api_pb2.HParamInfo(name=key)
-        if isinstance(v, bool):
-            start.hparams[key].bool_value = v
-            info.type = api_pb2.DATA_TYPE_BOOL
-        elif isinstance(v, (int, float)):
+        if isinstance(v, (int, float)):  # bools too: PyTorch logs True as 1
             start.hparams[key].number_value = float(v)
             info.type = api_pb2.DATA_TYPE_FLOAT64
         elif isinstance(v, str):
