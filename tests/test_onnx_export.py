@@ -286,3 +286,61 @@ def test_npgrad_transformer_encoder_exports():
 
     npgrad.manual_seed(0)
     check_batches(Encoder(), lambda n: npgrad.randn(n, 5, 8))
+
+
+class LSTM(nn.Module):
+    """A one-layer batch-first LSTM written with npgrad ops and torch's parameter names: its
+    class name selects the LSTM module exporter, so the tracer's layer path (the layer's
+    inputs and outputs recorded by hooks, its inside skipped) is tested before nn.LSTM lands."""
+
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, 1
+        self.bidirectional, self.batch_first, self.bias, self.proj_size = False, True, True, 0
+        for name, shape in [("weight_ih_l0", (4 * hidden_size, input_size)),
+                            ("weight_hh_l0", (4 * hidden_size, hidden_size)),
+                            ("bias_ih_l0", (4 * hidden_size,)), ("bias_hh_l0", (4 * hidden_size,))]:
+            setattr(self, name, nn.Parameter(npgrad.randn(*shape) * 0.4))
+
+    def forward(self, x):
+        n, steps = x.shape[0], x.shape[1]
+        h = npgrad.zeros(n, self.hidden_size)
+        c = npgrad.zeros(n, self.hidden_size)
+        outs = []
+        for t in range(steps):
+            gates = (x[:, t] @ self.weight_ih_l0.T + self.bias_ih_l0
+                     + h @ self.weight_hh_l0.T + self.bias_hh_l0)
+            i, f, g, o = gates.chunk(4, 1)
+            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+            h = o.sigmoid() * c.tanh()
+            outs.append(h)
+        return npgrad.stack(outs, 1), (h.unsqueeze(0), c.unsqueeze(0))
+
+
+def test_layer_exporter_path_with_an_lstm_written_in_ops():
+    torch = _torch()
+    npgrad.manual_seed(0)
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = LSTM(5, 6)
+            self.head = nn.Linear(6, 3)
+
+        def forward(self, x):
+            out, (h, c) = self.rnn(x)
+            return self.head(out[:, -1] + h[0] * c[0])
+
+    model = Tagger()
+    ref = torch.nn.LSTM(5, 6, batch_first=True)
+    with torch.no_grad():
+        for k, v in model.rnn.state_dict().items():
+            getattr(ref, k).copy_(torch.from_numpy(v.numpy()))
+    x = npgrad.randn(3, 4, 5)
+    with npgrad.no_grad():
+        ours = model.rnn(x)[0].numpy()
+    np.testing.assert_allclose(ours, ref(torch.from_numpy(x.numpy()))[0].detach().numpy(), atol=1e-6)
+
+    data = check_batches(model, lambda n: npgrad.randn(n, 4, 5))
+    ops = [n.op_type for n in onnx.load_from_string(data).graph.node]
+    assert ops.count("LSTM") == 1 and "Sigmoid" not in ops  # the layer, not its inside
