@@ -344,3 +344,44 @@ def test_layer_exporter_path_with_an_lstm_written_in_ops():
     data = check_batches(model, lambda n: npgrad.randn(n, 4, 5))
     ops = [n.op_type for n in onnx.load_from_string(data).graph.node]
     assert ops.count("LSTM") == 1 and "Sigmoid" not in ops  # the layer, not its inside
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("weights", [None, "mean", "heads"])
+def test_multihead_attention_mapping_against_torch(batch_first, weights):
+    torch = _torch()
+    from npgrad.onnx._modules import standalone
+
+    torch.manual_seed(0)
+    m = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first).eval()
+    shape = (None, None, 8)
+    proto = standalone(m, "MultiheadAttention", [shape] * 3, weights=weights)
+    sess = _session(proto.SerializeToString())
+    for n in (1, 7):
+        q, k, v = (torch.randn((n, 5, 8) if batch_first else (5, n, 8)) for _ in range(3))
+        with torch.no_grad():
+            out, w = m(q, k, v, need_weights=weights is not None,
+                       average_attn_weights=weights == "mean")
+        got = sess.run(None, {f"input_{i}": a.numpy() for i, a in enumerate((q, k, v))})
+        np.testing.assert_allclose(got[0], out.numpy(), atol=ATOL)
+        if weights:
+            np.testing.assert_allclose(got[1], w.numpy(), atol=ATOL)
+        else:
+            assert len(got) == 1
+
+
+def test_masks_are_refused_not_dropped():
+    class TransformerEncoderLayer(nn.Module):  # the name picks the layer exporter
+        def forward(self, src, src_mask=None):
+            return src * 2 if src_mask is None else src * src_mask
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = TransformerEncoderLayer()
+
+        def forward(self, x):
+            return self.layer(x, src_mask=npgrad.ones(3))
+
+    with pytest.raises(npgrad.onnx.UnsupportedOperatorError, match=r"layer \(TransformerEncoderLayer\).*masks"):
+        export_bytes(Model(), (npgrad.randn(2, 4, 3),))

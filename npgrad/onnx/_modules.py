@@ -113,8 +113,9 @@ def _layer_norm(g, x, norm, path):
     return g.node("LayerNormalization", ins, axis=-len(shape), epsilon=float(norm.eps))
 
 
-def self_attention(g, x, mha, path):
-    """Multi-head self-attention of x (N, L, E), MultiheadAttention's weights, no mask."""
+def attention(g, xq, xk, xv, mha, path, weights=None):
+    """Multi-head attention (N, L, E) inputs, MultiheadAttention's weights, no mask.
+    ``weights``: None, 'mean' (averaged over heads) or 'heads'; returns out (and weights)."""
     e, heads = int(mha.embed_dim), int(mha.num_heads)
     d = e // heads
     if getattr(mha, "in_proj_weight", None) is None:
@@ -124,7 +125,7 @@ def self_attention(g, x, mha, path):
     if getattr(mha, "bias_k", None) is not None or getattr(mha, "add_zero_attn", False):
         _fail(mha, path, "add_bias_kv / add_zero_attn are not exported")
     qkv = []
-    for i, name in enumerate("qkv"):
+    for i, (name, x) in enumerate(zip("qkv", (xq, xk, xv))):
         p = g.node("MatMul", [x, g.const(w[i * e:(i + 1) * e].T.copy(), f"{path}.{name}_proj_T")])
         if b is not None:
             p = g.node("Add", [p, g.const(b[i * e:(i + 1) * e], f"{path}.{name}_bias")])
@@ -133,10 +134,20 @@ def self_attention(g, x, mha, path):
     q, k, v = qkv
     kt = g.node("Transpose", [k], perm=[0, 1, 3, 2])
     scale = g.const(np.asarray(1 / np.sqrt(d), w.dtype), f"{path}.scale")
-    scores = g.node("Mul", [g.node("MatMul", [q, kt]), scale])
-    attn = g.node("MatMul", [g.node("Softmax", [scores], axis=-1), v])  # (N, h, L, d)
+    probs = g.node("Softmax", [g.node("Mul", [g.node("MatMul", [q, kt]), scale])], axis=-1)
+    attn = g.node("MatMul", [probs, v])  # (N, h, L, d)
     attn = g.node("Reshape", [g.node("Transpose", [attn], perm=[0, 2, 1, 3]), g.ints([0, 0, e])])
-    return _linear(g, attn, mha.out_proj, f"{path}.out_proj")
+    out = _linear(g, attn, mha.out_proj, f"{path}.out_proj")
+    if weights is None:
+        return out
+    if weights == "mean":
+        probs = g.node("ReduceMean", [probs], axes=[1], keepdims=0) if g.opset < 18 else \
+            g.node("ReduceMean", [probs, g.ints([1])], keepdims=0)
+    return out, probs
+
+
+def self_attention(g, x, mha, path):
+    return attention(g, x, x, x, mha, path)
 
 
 def _activation(module, path):
@@ -200,21 +211,71 @@ def _traced(core, **kw):
     return export
 
 
-def _traced_encoder(emitter, module, record):
-    args = list(record["args"])
-    if any(a is not None and a is not False for a in args[1:]):
+def _no_masks(module, record, extra=(), allowed=()):
+    """Masks change the numbers: refuse them rather than export without them."""
+    given = list(record["args"][1 + len(extra):]) + [v for k, v in record["kwargs"].items()
+                                                     if k not in allowed]
+    if any(a is not None and a is not False for a in given):
         _fail(module, record["path"], "masks / is_causal are not exported")
+
+
+def _traced_encoder(emitter, module, record):
+    _no_masks(module, record)
+    if len(record["inputs"]) != 1:
+        _fail(module, record["path"], "masks are not exported")
     return _traced(encoder_layer)(emitter, module, record)
+
+
+def multihead_attention(g, module, ins, x_rank, path="", weights=None):
+    """MultiheadAttention (query, key, value), no masks: returns [out] or [out, weights]."""
+    if x_rank == 2:
+        ins = [g.node("Unsqueeze", [x, g.ints([0])]) for x in ins]
+    elif not module.batch_first:
+        ins = [g.node("Transpose", [x], perm=[1, 0, 2]) for x in ins]
+    outs = attention(g, *ins, module, path, weights)
+    outs = list(outs) if weights else [outs]
+    if x_rank == 2:
+        outs = [g.node("Squeeze", [o, g.ints([0])]) for o in outs]
+    elif not module.batch_first:
+        outs[0] = g.node("Transpose", [outs[0]], perm=[1, 0, 2])
+    return outs
+
+
+def _traced_mha(emitter, module, record):
+    # positional: query, key, value, key_padding_mask, need_weights, attn_mask, average, is_causal
+    args = list(record["args"]) + [None] * 8
+    kwargs = record["kwargs"]
+    masks = [args[3], args[5], kwargs.get("key_padding_mask"), kwargs.get("attn_mask"),
+             args[7] or kwargs.get("is_causal")]
+    if any(m is not None and m is not False for m in masks):
+        _fail(module, record["path"], "masks / is_causal are not exported")
+    qkv = [(t, t.grad_fn) for t in flat_tensors3(args[:3])]
+    if len(qkv) != 3 or len(record["outputs"]) not in (1, 2):
+        _fail(module, record["path"], "expected query, key and value tensors")
+    rank = qkv[0][0].ndim
+    weights = None
+    if len(record["outputs"]) == 2:
+        weights = "heads" if record["outputs"][1].ndim == rank + 1 else "mean"
+    ins = [emitter.value(t, fn) for t, fn in qkv]
+    return multihead_attention(emitter.g, module, ins, rank, path=record["path"], weights=weights)
+
+
+def flat_tensors3(values):
+    from .._tensor import Tensor
+
+    return [v for v in values if isinstance(v, Tensor)]
 
 
 MODULES["LSTM"] = _traced(recurrent, kind="LSTM")
 MODULES["GRU"] = _traced(recurrent, kind="GRU")
 MODULES["TransformerEncoderLayer"] = _traced_encoder
+MODULES["MultiheadAttention"] = _traced_mha
 
 
-def standalone(module, kind, input_shapes, opset_version=17, input_names=None):
+def standalone(module, kind, input_shapes, opset_version=17, input_names=None, weights=None):
     """An ONNX ModelProto of one layer alone, built from its weights (a torch or npgrad
-    layer): ``kind`` is 'LSTM', 'GRU' or 'TransformerEncoderLayer'; ``input_shapes`` the
+    layer): ``kind`` is 'LSTM', 'GRU', 'TransformerEncoderLayer' or 'MultiheadAttention'
+    (``weights``: None, 'mean' or 'heads', its attention-weights output); ``input_shapes`` the
     shapes of x (and the states), ``None`` for a dynamic size. Used to check the layer
     mappings against torch directly."""
     from ._errors import require_onnx
@@ -227,6 +288,8 @@ def standalone(module, kind, input_shapes, opset_version=17, input_names=None):
     rank = len(input_shapes[0])
     if kind == "TransformerEncoderLayer":
         outs = encoder_layer(g, module, names, rank, path=kind)
+    elif kind == "MultiheadAttention":
+        outs = multihead_attention(g, module, names, rank, path=kind, weights=weights)
     else:
         outs = recurrent(g, module, names, rank, kind, path=kind)
     outs = [g.node("Identity", [o], name=f"output_{i}") for i, o in enumerate(outs)]
@@ -234,7 +297,8 @@ def standalone(module, kind, input_shapes, opset_version=17, input_names=None):
     graph = onnx.helper.make_graph(
         g.nodes, kind, [onnx.helper.make_tensor_value_info(n, dtype, list(s))
                         for n, s in zip(names, input_shapes)],
-        [onnx.helper.make_tensor_value_info(o, dtype, [None] * rank) for o in outs], g.tensor_protos())
+        [onnx.helper.make_tensor_value_info(o, dtype, [None] * (rank + (i > 0 and weights == "heads")))
+         for i, o in enumerate(outs)], g.tensor_protos())
     model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset_version)])
     onnx.checker.check_model(model)
     return model

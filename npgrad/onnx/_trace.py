@@ -54,7 +54,7 @@ class Recording:
         self.handles = []
         for path, m in self.model.named_modules():
             self.handles.append(m.register_forward_pre_hook(self._pre(path)))
-            self.handles.append(m.register_forward_hook(self._post(path)))
+            self.handles.append(m.register_forward_hook(self._post(path), with_kwargs=True))
         return self
 
     def __exit__(self, *exc):
@@ -69,15 +69,15 @@ class Recording:
         return hook
 
     def _post(self, path):
-        def hook(module, args, output):
+        def hook(module, args, kwargs, output):
             self.stack.pop()
             exporter = self.module_exporters.get(type(module).__name__)
             if exporter is None:
                 return None
-            ins = [(t, t.grad_fn) for t in flat_tensors(list(args))]
+            ins = [(t, t.grad_fn) for t in flat_tensors(list(args) + list(kwargs.values()))]
             outs = flat_tensors(output)
             record = {"module": module, "path": path, "exporter": exporter, "inputs": ins,
-                      "args": args, "outputs": outs, "names": None}
+                      "args": args, "kwargs": kwargs, "outputs": outs, "names": None}
             self.keep.append(record)
             in_fns = {id(fn) for _, fn in ins if fn is not None}
             for i, t in enumerate(outs):
