@@ -385,3 +385,29 @@ def test_masks_are_refused_not_dropped():
 
     with pytest.raises(npgrad.onnx.UnsupportedOperatorError, match=r"layer \(TransformerEncoderLayer\).*masks"):
         export_bytes(Model(), (npgrad.randn(2, 4, 3),))
+
+
+@pytest.mark.parametrize("layers", [
+    lambda: [nn.Conv2d(2, 4, 3, stride=(2, 1), padding=(1, 2), dilation=2, groups=2), nn.ReLU()],
+    lambda: [nn.Conv2d(2, 3, 3, padding="same", bias=False), nn.LeakyReLU(0.2)],
+    lambda: [nn.MaxPool2d(3, stride=2, padding=1), nn.ELU()],
+    lambda: [nn.MaxPool2d(2, ceil_mode=True)],
+    lambda: [nn.AvgPool2d(3, 2, padding=1, count_include_pad=False)],
+    lambda: [nn.AvgPool2d(2, ceil_mode=True), nn.Hardtanh(-0.5, 0.5)],
+    lambda: [nn.AdaptiveAvgPool2d((3, 3)), nn.Sigmoid()],
+    lambda: [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Softmax(dim=1)],
+    lambda: [nn.BatchNorm2d(2, affine=False), nn.Tanh(), nn.Dropout2d(0.5)],
+    lambda: [nn.GELU(approximate="tanh"), nn.SiLU(), nn.LayerNorm([9, 9])],
+])
+def test_layer_settings(layers):
+    npgrad.manual_seed(3)
+    model = nn.Sequential(*layers())
+    model.train()
+    with npgrad.no_grad():  # BatchNorm's running statistics, away from 0 and 1
+        model(npgrad.randn(8, 2, 9, 9) * 2 + 1)
+    check_batches(model, lambda n: npgrad.randn(n, 2, 9, 9))
+
+
+def test_uneven_adaptive_pool_is_refused():
+    with pytest.raises(npgrad.onnx.UnsupportedOperatorError, match="AdaptiveAvgPool2d.*uneven"):
+        export_bytes(nn.AdaptiveAvgPool2d((4, 4)), (npgrad.randn(1, 2, 9, 9),))
