@@ -167,7 +167,10 @@ def _activation(module, path):
 def encoder_layer(g, module, ins, x_rank, path=""):
     """TransformerEncoderLayer in eval mode, no masks: returns [output]."""
     x = ins[0]
-    batch_first = bool(getattr(module.self_attn, "batch_first", False))
+    batch_first = getattr(module, "batch_first", None)  # torch keeps it on self_attn only
+    if batch_first is None:
+        batch_first = getattr(module.self_attn, "batch_first", False)
+    batch_first = bool(batch_first)
     if x_rank == 2:
         x = g.node("Unsqueeze", [x, g.ints([0])])
     elif not batch_first:
