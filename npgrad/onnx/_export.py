@@ -129,7 +129,7 @@ def to_model_proto(model, args, input_names=None, output_names=None, opset_versi
             g._count[name] = 1
     emitter = Emitter(g, recording, leaf_names, OPS)
     emitter.array_names = {id(t._data): n for t, n in zip(inputs, in_names)}
-    emitter.sure_recursion()
+    emitter.allow_deep_graphs()
     for t, name in zip(outputs, out_names):
         g.nodes.append(onnx.helper.make_node("Identity", [emitter.value(t, t.grad_fn)], [name],
                                              name=g.fresh(f"{name}_identity")))

@@ -50,7 +50,6 @@ def recurrent(g, module, ins, x_rank, kind, path=""):
     dirs = 2 if module.bidirectional else 1
     has_bias = bool(getattr(module, "bias", True))
     params = dict(module.named_parameters())
-    dtype = _np(params["weight_ih_l0"]).dtype
     unbatched = x_rank == 2
     x = ins[0]
     states = list(ins[1:])
@@ -91,7 +90,6 @@ def recurrent(g, module, ins, x_rank, kind, path=""):
         hs = [g.node("Squeeze", [h, g.ints([1])]) for h in hs]
     elif module.batch_first:
         x = g.node("Transpose", [x], perm=[1, 0, 2])
-    del dtype
     return [x] + hs
 
 
@@ -185,7 +183,8 @@ def encoder_layer(g, module, ins, x_rank, path=""):
         if act == "relu":
             h = g.node("Relu", [h])
         else:
-            c = lambda v: g.const(np.asarray(v, np.float32))  # noqa: E731
+            dt = _np(module.linear1.weight).dtype
+            c = lambda v: g.const(np.asarray(v, dt))  # noqa: E731
             erf = g.node("Erf", [g.node("Div", [h, c(np.sqrt(2.0))])])
             h = g.node("Mul", [g.node("Mul", [h, c(0.5)]), g.node("Add", [erf, c(1.0)])])
         return _linear(g, h, module.linear2, f"{path}.linear2")
@@ -252,7 +251,7 @@ def _traced_mha(emitter, module, record):
              args[7] or kwargs.get("is_causal")]
     if any(m is not None and m is not False for m in masks):
         _fail(module, record["path"], "masks / is_causal are not exported")
-    qkv = [(t, t.grad_fn) for t in flat_tensors3(args[:3])]
+    qkv = [(t, t.grad_fn) for t in _tensors(args[:3])]
     if len(qkv) != 3 or len(record["outputs"]) not in (1, 2):
         _fail(module, record["path"], "expected query, key and value tensors")
     rank = qkv[0][0].ndim
@@ -263,7 +262,7 @@ def _traced_mha(emitter, module, record):
     return multihead_attention(emitter.g, module, ins, rank, path=record["path"], weights=weights)
 
 
-def flat_tensors3(values):
+def _tensors(values):
     from .._tensor import Tensor
 
     return [v for v in values if isinstance(v, Tensor)]

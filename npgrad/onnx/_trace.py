@@ -145,7 +145,8 @@ class Emitter:
         self.done[key] = exporter(op)
         return self.done[key]
 
-    def sure_recursion(self, depth=20000):
+    def allow_deep_graphs(self, depth=20000):
+        """``value`` recurses once per op on a path: let long chains (RNN steps) through."""
         if sys.getrecursionlimit() < depth:
             sys.setrecursionlimit(depth)
 
