@@ -120,6 +120,7 @@ _LAZY = {
 _LAZY_ATTRS = {"save": (".serialization", "save"), "load": (".serialization", "load"),
                "summary": ("._summary", "summary")}
 _LAZY["serialization"] = ".serialization"  # npgrad.serialization.add_safe_globals, as in torch
+_LAZY["onnx"] = ".onnx"  # npgrad.onnx.export (the onnx package is imported at export)
 
 
 def __getattr__(name):

@@ -98,6 +98,8 @@ def build_parser():
                        help="use only the first N training and test images (for quick checks "
                             "and tests; the accuracy is then not comparable)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--tensorboard", default=None, metavar="DIR",
+                       help="also log loss, lr and metrics for TensorBoard into DIR (needs tensorboard)")
 
     ev = sub.add_parser("eval", help="test a saved model on MNIST's test set",
                         description="Load a model saved by 'npgrad train' and print its accuracy "
@@ -135,6 +137,7 @@ def build_parser():
     le.add_argument("--download", action="store_true",
                     help="download MNIST first if it is missing (lessons 6-12 need it)")
     le.add_argument("--results", default=None, metavar="FILE", help="also write the results as JSON")
+    _add_export_parser(sub, MODELS)
     return parser
 
 
@@ -240,8 +243,12 @@ def validate(args):
     if args.command == "train":
         args.out = args.out if args.out is not None else os.path.join("runs", args.model)
         check_writable_folder(args.out, "--out")
-    elif args.command in ("eval", "predict"):
+    elif args.command in ("eval", "predict", "export"):
         check_file_in(args.model_file, "model file")
+    if args.command == "export":
+        check_file_out(args.onnx_file, "the ONNX file")
+    if getattr(args, "tensorboard", None):
+        check_writable_folder(args.tensorboard, "--tensorboard")
     if args.command == "predict":
         for image in args.images:
             if os.path.isdir(image):
@@ -305,7 +312,8 @@ def cmd_train(args):
           f"{par.describe()}", flush=True)
     learn = Learner(par.model, par.train_dl, test_dl if par.main else None, nn.CrossEntropyLoss(),
                     opt_func=opt_func, lr=lr, metrics=[accuracy],
-                    progress=par.main and not args.no_progress, verbose=par.main)
+                    progress=par.main and not args.no_progress, verbose=par.main,
+                    callbacks=_tensorboard_callbacks(args.tensorboard if par.main else None))
     start = time.perf_counter()
     learn.fit_one_cycle(args.epochs)  # the peak lr is the Learner's (given once, above)
     seconds = time.perf_counter() - start
@@ -509,12 +517,53 @@ def user_errors():
             CorruptFileError, ImageError)
 
 
+# ---------------------------------------------------------------------- export (ONNX), --tensorboard
+def _add_export_parser(sub, models):
+    ex = sub.add_parser("export", help="write a saved model as ONNX",
+                        description="Export a model saved by 'npgrad train' to ONNX (needs the "
+                                    "onnx package: pip install 'npgrad[onnx]'). The ONNX model "
+                                    "takes 'input' (N, 1, 28, 28) normalised images, any N, and "
+                                    "returns 'output' (N, 10) logits.")
+    ex.add_argument("model_file", metavar="MODEL", help="a .safetensors file from 'npgrad train'")
+    ex.add_argument("onnx_file", metavar="OUT", help="the .onnx file to write")
+    ex.add_argument("--model", default=None, choices=list(models),
+                    help="architecture, only needed for a file of bare weights")
+    ex.add_argument("--opset", type=_positive_int, default=17, help="ONNX opset (default: 17)")
+
+
+def cmd_export(args):
+    from .onnx import OnnxExporterError
+    from .onnx.checkpoint import export_checkpoint
+
+    model, name, normalize = _load_model(args.model_file, args.model)
+    try:
+        export_checkpoint(model, name, normalize, args.onnx_file, args.opset)
+    except (ValueError, OSError, KeyError, ImportError, OnnxExporterError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {args.onnx_file} ({name}; input 'input' (N, 1, 28, 28), output 'output' (N, 10))")
+    return 0
+
+
+def _tensorboard_callbacks(log_dir):
+    if not log_dir:
+        return ()
+    from .train.callbacks import TensorBoardCallback
+
+    try:
+        return (TensorBoardCallback(log_dir),)
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS["export"] = cmd_export
+
+
 def main(argv=None):
     """Entry point of the ``npgrad`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # a bare `npgrad`: a short usage, not the whole help
-        print(parser.format_usage().rstrip() + "\ncommands: train, eval, predict, lesson. "
+        print(parser.format_usage().rstrip() + f"\ncommands: {', '.join(COMMANDS)}. "
               "Run 'npgrad --help' or 'npgrad COMMAND --help' for more.", file=sys.stderr)
         return USAGE_ERROR
     try:

@@ -20,6 +20,7 @@ LAYER = {
     "_settings": 1, "cuda": 5, "accelerator": 5, "backends": 5, "amp": 5, "compiler": 5,
     "cpu": 5, "jit": 5, "mps": 5, "xpu": 5,
 }
+LAYER["onnx"] = 4  # ONNX export: a file format, like serialization (onnx imported lazily)
 #: the edges the page allows beyond "any lower layer, or the same one"
 EXTRA = {
     ("_tensor", "ops"), ("_creation", "ops"), ("autograd", "ops"),  # a Tensor's methods are ops

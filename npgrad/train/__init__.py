@@ -10,6 +10,7 @@ checkpoint), ``metrics`` (accuracy, error rate, confusion matrix), ``progress`` 
 """
 from . import callbacks, metrics, plots
 from .callbacks import Callback, EarlyStopping, SaveBestModel
+from .callbacks import TensorBoardCallback
 from .history import History
 from .learner import Learner
 from .metrics import accuracy, binary_accuracy, confusion_matrix, error_rate
@@ -18,3 +19,4 @@ __all__ = [
     "Callback", "EarlyStopping", "History", "Learner", "SaveBestModel", "accuracy",
     "binary_accuracy", "callbacks", "confusion_matrix", "error_rate", "metrics", "plots",
 ]
+__all__ += ["TensorBoardCallback"]

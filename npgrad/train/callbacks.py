@@ -14,8 +14,10 @@ and can stop training by setting ``learn.stop_training = True``.
 Two come with npgrad: ``EarlyStopping`` and ``SaveBestModel``.
 """
 import math
+import numbers
 
 __all__ = ["Callback", "EarlyStopping", "SaveBestModel"]
+__all__ += ["TensorBoardCallback"]
 
 
 class Callback:
@@ -133,3 +135,52 @@ class SaveBestModel(_Monitor):
 
     def __repr__(self):
         return f"SaveBestModel({self.path!r}, monitor={self.monitor!r})"
+
+
+class TensorBoardCallback(Callback):
+    """Log training to TensorBoard (``npgrad.utils.tensorboard.SummaryWriter`` in ``log_dir``):
+    after every batch ``train/loss`` and ``train/lr`` (step = batches seen), after every epoch
+    each column of the epoch's history row as ``epoch/<column>`` (step = epoch number), and
+    with ``histograms=True`` each parameter's values as ``params/<name>``. Steps continue
+    across ``fit`` calls. Needs the ``tensorboard`` package (checked when created)."""
+
+    def __init__(self, log_dir=None, histograms=False, every=1):
+        try:
+            import tensorboard  # noqa: F401  (fail now, not after the first epoch)
+        except ImportError:
+            raise ImportError("TensorBoardCallback needs the 'tensorboard' package: "
+                              "pip install 'npgrad[tensorboard]' (or: pip install tensorboard)") from None
+        if every < 1:
+            raise ValueError(f"TensorBoardCallback: every must be >= 1, got {every}")
+        self.log_dir, self.histograms, self.every = log_dir, histograms, every
+        self.writer, self.step = None, 0
+
+    def before_fit(self, learn):
+        from ..utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(self.log_dir)
+        self.log_dir = self.writer.log_dir
+
+    def after_batch(self, learn):
+        self.step += 1
+        if self.step % self.every == 0:
+            self.writer.add_scalar("train/loss", learn.history.losses[-1], self.step)
+            self.writer.add_scalar("train/lr", learn.history.lrs[-1], self.step)
+
+    def after_epoch(self, learn):
+        row = learn.history.epochs[-1]
+        epoch = row.get("epoch", learn.epoch + 1)
+        for key, value in row.items():
+            if key != "epoch" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+                self.writer.add_scalar(f"epoch/{key}", value, epoch)
+        if self.histograms:
+            for name, p in learn.model.named_parameters():
+                self.writer.add_histogram(f"params/{name}", p, epoch)
+        self.writer.flush()
+
+    def after_fit(self, learn):
+        if self.writer is not None:
+            self.writer.close()
+
+    def __repr__(self):
+        return f"TensorBoardCallback({self.log_dir!r})"
