@@ -16,6 +16,7 @@ from collections import namedtuple
 
 from . import _backend, _dtype
 from .autograd import grad_mode
+from .autograd import version as _versions
 
 xp = _backend.xp
 _ndarray = _backend.ndarray
@@ -72,7 +73,7 @@ ReturnTypes = namedtuple("values_indices", ["values", "indices"])
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_hooks", "_vc", "__weakref__")
 
     # NumPy must not treat a Tensor as an array in `ndarray * tensor`: it defers to our
     # reflected operators, so the result is a Tensor that stays in the graph.
@@ -236,7 +237,15 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def detach(self):
-        return Tensor._make(self._data, None)
+        t = Tensor._make(self._data, None)
+        t._vc = _versions.counter(self)  # shares memory and version counter, as in PyTorch
+        return t
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen (shared with its views
+        and ``.detach()``; ``.data`` counts apart, as in PyTorch)."""
+        return _versions.version(self)
 
     def detach_(self):
         self.grad_fn = None

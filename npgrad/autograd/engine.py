@@ -9,6 +9,8 @@
 4. Leaves accumulate into ``.grad``; a non-leaf keeps one only after ``retain_grad()``.
 """
 from .. import _backend
+from . import version
+from .version import _epoch as _EPOCH
 
 xp = _backend.xp
 _ndarray = _backend.ndarray
@@ -125,6 +127,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             capture[id(captured_fns[fn])] = grad
         if fn.saved is None:
             raise RuntimeError(_FREED_MESSAGE)
+        if _EPOCH[0] > fn._epoch:  # something changed in place since this node was made
+            version.check(fn)
 
         # An input needs a gradient if it came from a node, or is a leaf that requires one.
         needs = fn.needs = [

@@ -27,6 +27,7 @@ Rules an op can rely on, and must keep:
 """
 from .. import _backend
 from . import grad_mode
+from .version import _epoch as _EPOCH, share as _share_version
 
 _ndarray = _backend.ndarray
 _asarray = _backend.xp.asarray
@@ -40,6 +41,12 @@ class Function:
     parents = ()  # per positional input: its grad_fn when this op ran (the graph's edge)
     _retained = None  # weakref to the output Tensor when it called retain_grad()
     _hooks = None  # gradient hooks registered on the output Tensor
+    _view = False  # True for ops whose output may be a NumPy view of input 0 (shares its version)
+    _epoch = 0  # version.py's epoch when this node was recorded
+    _out_vc = None  # the output's version counter, once the output was changed in place
+    # Per input i: the inputs whose gradients use input i's saved values (None: any). Lets
+    # the in-place check skip values PyTorch would not have saved (``h * 3`` needs no h).
+    _saved_for = None
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError
@@ -67,6 +74,7 @@ class Function:
             # op may give the tensor a new grad_fn; this node must keep pointing at the old)
             fn.inputs = [a if isinstance(a, Tensor) else None for a in args]
             fn.parents = [a.grad_fn if isinstance(a, Tensor) else None for a in args]
+            fn._epoch = _EPOCH[0]
         try:
             out = fn.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -83,6 +91,8 @@ class Function:
         else:
             t._requires_grad = False
             t.grad_fn = None
+        if cls._view and out.base is not None:
+            _share_version(t, args[0])
         return t
 
     # PyTorch names a node "MulBackward0"; so do we, for repr and error messages.

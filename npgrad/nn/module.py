@@ -25,6 +25,7 @@ from collections import OrderedDict, namedtuple
 from .. import _dtype
 from .._tensor import Size, Tensor
 from ..autograd import grad_mode
+from ..autograd import version as _versions
 from .hooks import RemovableHandle
 from .parameter import Buffer, Parameter
 
@@ -538,6 +539,7 @@ class Module:
                 setattr(self, name, new)
             else:
                 param._data[...] = array  # in place: casts to the model's dtype
+                _versions.bump(param)
         for key in state_dict:
             if not key.startswith(prefix):
                 continue

@@ -103,6 +103,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    _saved_for = ((1,), (0,))  # a is needed only for b's gradient, and b for a's
+
     def forward(self, a, b):
         self.saved = (a, b)
         return a * b
@@ -113,6 +115,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    _saved_for = ((1,), (0, 1))
+
     def forward(self, a, b):
         self.saved = (a, b)
         return a / b

@@ -1,16 +1,23 @@
 """In-place ops: ``add_``, ``mul_``, ``zero_``, ``copy_``, ``uniform_``, ``x[i] = v``, ...
 
-Two cases, as in PyTorch:
+As in PyTorch, every in-place op writes into the tensor's own memory (everything sharing
+it - views, ``.data``, ``.detach()``, ``from_numpy`` - sees the change) and bumps its version
+counter (autograd/version.py), inside ``no_grad()`` or not. A node that saved that memory
+then raises PyTorch's "modified by an inplace operation" error in backward.
+
 - The tensor is outside the graph (no grad needed, or inside ``no_grad()``): write straight
-  into its array. Everything sharing that memory (``.data``, ``from_numpy``, views) sees it.
-- The tensor is in a graph that records: a leaf that requires grad may not be changed (its
-  old value is needed for its gradient) and raises; any other tensor gets the out-of-place
-  result and takes over its array and grad_fn. The old array stays untouched for the nodes
-  that saved it, so every gradient stays correct.
+  into its array, bump.
+- The tensor is in a graph that records: a leaf that requires grad may not be changed
+  (raises, as in PyTorch). Any other tensor: the out-of-place op runs on a copy of the old
+  values (so the new node's own gradient is right), its result is written into the tensor's
+  memory, and the tensor takes the new node as its grad_fn.
+- An in-place op recorded on a *view* of a tensor in the graph (PyTorch's CopySlices) is
+  not supported: it raises instead of returning a gradient that misses the change.
 """
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..autograd import version as _versions
 from ..random import get_rng
 from . import arithmetic, unary
 
@@ -24,21 +31,51 @@ def _records(t, other=None):
     if t._requires_grad:
         if t.grad_fn is None:
             raise RuntimeError(_LEAF_ERROR)
+        _not_a_view(t)
         return True
-    return isinstance(other, Tensor) and other._requires_grad
+    if isinstance(other, Tensor) and other._requires_grad:
+        _not_a_view(t)
+        return True
+    return False
+
+
+def _not_a_view(t):
+    fn = t.grad_fn
+    if fn is not None and fn._view and getattr(t, "_vc", None) is not None and (
+        fn.inputs[0] is not None and getattr(fn.inputs[0], "_vc", None) is t._vc
+    ):
+        raise RuntimeError(
+            f"an in-place op on a view (made by {fn.name()}, shape {tuple(t._data.shape)}) of a "
+            "tensor in the graph is not supported by npgrad: apply it to the whole tensor, or "
+            "use the out-of-place op"
+        )
 
 
 def _before(t):
     """``t`` as it was before the change, as a separate Tensor for the out-of-place op to take
-    as its input. Giving the op ``t`` itself would make ``t``'s new node its own input: a
-    cycle that cuts the graph behind it off from the gradient."""
-    return Tensor._make(t._data, t.grad_fn)
+    as its input: a copy, since ``t``'s memory is about to be overwritten and the new node
+    may save its input. (Giving the op ``t`` itself would also make ``t``'s new node its own
+    input: a cycle that cuts the graph behind it off from the gradient.)"""
+    return Tensor._make(t._data.copy(), t.grad_fn)
 
 
 def _take_over(t, result):
-    if result._data.dtype != t._data.dtype:  # in place keeps the dtype, as in PyTorch
-        result = result.type(t.dtype)
-    t._data, t.grad_fn, t._requires_grad = result._data, result.grad_fn, result._requires_grad
+    """Write the recorded out-of-place ``result`` into ``t``'s memory; ``t`` takes its node."""
+    try:
+        t._data[...] = result._data  # in place keeps the dtype, as in PyTorch
+    except ValueError as e:
+        raise RuntimeError(f"in-place op on a tensor of shape {tuple(t._data.shape)}: {e}") from None
+    c = _versions.bump(t)
+    t.grad_fn, t._requires_grad = result.grad_fn, result._requires_grad
+    c.producer = t.grad_fn
+    c.graph_epoch = _versions.now()
+    if t.grad_fn is not None:
+        t.grad_fn._epoch = _versions.now()
+    return t
+
+
+def _written(t):
+    _versions.bump(t)
     return t
 
 
@@ -62,7 +99,7 @@ def apply_(t, ufunc, other, name):
         ufunc(t._data, _value(other), out=t._data)
     except (TypeError, ValueError) as e:
         raise RuntimeError(f"{name}: {e} (tensor {tuple(t._data.shape)}, {t.dtype})") from None
-    return t
+    return _written(t)
 
 
 def unary_(t, ufunc, name):
@@ -70,21 +107,21 @@ def unary_(t, ufunc, name):
         fn = {xp.exp: unary.exp, xp.sqrt: unary.sqrt, xp.negative: arithmetic.neg}[ufunc]
         return _take_over(t, fn(_before(t)))
     ufunc(t._data, out=t._data)
-    return t
+    return _written(t)
 
 
 def clamp_(t, lo=None, hi=None):
     if _records(t):
         return _take_over(t, unary.clamp(_before(t), lo, hi))
     xp.clip(t._data, _value(lo), _value(hi), out=t._data)
-    return t
+    return _written(t)
 
 
 def fill_(t, value):
     if _records(t):
         return _take_over(t, arithmetic.add(_before(t) * 0, value))
     t._data[...] = _value(value)
-    return t
+    return _written(t)
 
 
 def copy_(t, src):
@@ -97,14 +134,14 @@ def copy_(t, src):
         t._data[...] = _value(src)
     except ValueError as e:
         raise RuntimeError(f"copy_: {e} (destination {tuple(t._data.shape)})") from None
-    return t
+    return _written(t)
 
 
 def masked_fill_(t, mask, value):
     if _records(t, value):
         return _take_over(t, arithmetic.where(mask, value, _before(t)))
     xp.copyto(t._data, _value(value), where=_value(mask))
-    return t
+    return _written(t)
 
 
 def setitem(t, index, value):
@@ -122,7 +159,7 @@ def setitem(t, index, value):
         t._data[idx] = _value(value)
     except (IndexError, ValueError) as e:
         raise IndexError(f"setitem on a tensor of shape {tuple(t._data.shape)}: {e}") from None
-    return t
+    return _written(t)
 
 
 # ---------------------------------------------------------------- random fills
@@ -138,7 +175,7 @@ def _random_fill(t, draw):
         tmp = xp.empty(d.shape, xp.float64)
         draw(tmp)
         d[...] = tmp
-    return t
+    return _written(t)
 
 
 def uniform_(t, a=0.0, b=1.0, generator=None):
@@ -168,5 +205,5 @@ def normal_(t, mean=0.0, std=1.0, generator=None):
 def bernoulli_(t, p=0.5, generator=None):
     d = t._data
     d[...] = get_rng(generator).random(d.shape) < _value(p)
-    return t
+    return _written(t)
 

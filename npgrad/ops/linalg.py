@@ -10,6 +10,8 @@ from . import parallel
 
 
 class MatMul(Function):
+    _saved_for = ((1,), (0,))
+
     def forward(self, a, b):
         self.saved = (a, b)
         return xp.matmul(a, b)
@@ -42,6 +44,8 @@ class Linear(Function):
     Fusing saves building three nodes (transpose, matmul, add) per layer per step, and lets
     the backward skip dL/dx for the first layer, whose input (the data) needs no gradient.
     """
+
+    _saved_for = ((1,), (0,), ())
 
     def forward(self, x, weight, bias=None):
         self.saved = (x, weight)

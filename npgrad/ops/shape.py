@@ -10,6 +10,8 @@ from ..autograd.function import Function
 
 
 class Reshape(Function):
+    _view = True  # NumPy returns a view where it can: it shares the version counter
+
     def forward(self, x, shape):
         self.in_shape = x.shape
         return x.reshape(shape)
@@ -19,6 +21,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    _view = True  # NumPy returns a view where it can: it shares the version counter
+
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)
@@ -28,6 +32,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    _view = True  # NumPy returns a view where it can: it shares the version counter
+
     def forward(self, x, shape):
         return xp.broadcast_to(x, shape)
 
@@ -101,9 +107,14 @@ def _clean_index(index):
 
 
 class Index(Function):
+    _view = True  # NumPy returns a view where it can: it shares the version counter
+
     def forward(self, x, index):
         self.index, self.shape, self.dtype = index, x.shape, x.dtype
-        return x[index]
+        out = x[index]
+        if type(out) is not xp.ndarray:  # x[0] of a 1-d array: a 0-d view, not a copy
+            out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return out
 
     def backward(self, grad):
         out = xp.zeros(self.shape, dtype=grad.dtype)
