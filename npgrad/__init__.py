@@ -124,3 +124,4 @@ def __getattr__(name):
         mod, attr = _LAZY_ATTRS[name]
         return getattr(importlib.import_module(mod, __name__), attr)
     raise AttributeError(f"module 'npgrad' has no attribute '{name}'")
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402

@@ -326,7 +326,7 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        if self._requires_grad and grad_mode._enabled:
+        if self._requires_grad and grad_mode._state.enabled:
             return (self[i] for i in range(self._data.shape[0]))
         return (Tensor._make(row, None) for row in self._data)
 

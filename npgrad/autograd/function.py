@@ -32,6 +32,7 @@ from .version import _epoch as _EPOCH, share as _share_version
 _ndarray = _backend.ndarray
 _asarray = _backend.xp.asarray
 _new = object.__new__
+_grad_state = grad_mode._state  # a threading.local: the grad mode is per thread
 
 
 class Function:
@@ -68,7 +69,7 @@ class Function:
                     record = True
             else:
                 arrays.append(a)
-        record = record and grad_mode._enabled
+        record = record and _grad_state.enabled  # this thread's grad mode
         if record:
             # the graph's edges: each input and its grad_fn as it is now (a later in-place
             # op may give the tensor a new grad_fn; this node must keep pointing at the old)

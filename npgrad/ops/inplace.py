@@ -26,7 +26,7 @@ _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place o
 
 def _records(t, other=None):
     """Does this in-place op have to be recorded in the graph?"""
-    if not grad_mode._enabled:
+    if not grad_mode._state.enabled:
         return False
     if t._requires_grad:
         if t.grad_fn is None:
@@ -164,7 +164,7 @@ def setitem(t, index, value):
 
 # ---------------------------------------------------------------- random fills
 def _random_fill(t, draw):
-    if grad_mode._enabled and t._requires_grad and t.grad_fn is None:
+    if grad_mode._state.enabled and t._requires_grad and t.grad_fn is None:
         raise RuntimeError(_LEAF_ERROR)
     d = t._data
     if d.dtype.kind != "f":
