@@ -1,13 +1,18 @@
 """Reverse-mode automatic differentiation: ``backward``, ``grad``, ``gradcheck``, ``Function``."""
 from .. import _backend
+from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
+from .custom import Function, FunctionCtx, once_differentiable
 from .engine import Capture, run_backward
-from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = [
     "Function", "backward", "grad", "gradcheck", "GradcheckError",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+    "is_inference_mode_enabled", "FunctionCtx", "once_differentiable", "detect_anomaly",
+    "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
 ]
 
 

@@ -11,6 +11,8 @@
 from .. import _backend
 from . import version
 from .version import _epoch as _EPOCH
+from . import anomaly
+from .anomaly import _enabled as _ANOMALY
 
 xp = _backend.xp
 _ndarray = _backend.ndarray
@@ -125,6 +127,13 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 _accumulate(out, grad, True)
         if fn in captured_fns:
             capture[id(captured_fns[fn])] = grad
+        core = fn.core
+        if core is not None:  # output i of a several-output custom Function: gather for it
+            slot = grads.get(core)
+            if slot is None:
+                slot = grads[core] = [None] * core.n_out
+            slot[fn.index] = grad if slot[fn.index] is None else slot[fn.index] + grad
+            continue
         if fn.saved is None:
             raise RuntimeError(_FREED_MESSAGE)
         if _EPOCH[0] > fn._epoch:  # something changed in place since this node was made
@@ -135,7 +144,10 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             p is not None or (t is not None and t.grad_fn is None and t._requires_grad)
             for t, p in zip(fn.inputs, fn.parents)
         ]
-        input_grads = fn.backward(grad)
+        if _ANOMALY[0]:
+            input_grads = anomaly.checked_backward(fn, grad)
+        else:
+            input_grads = fn.backward(grad)
         if not retain_graph and fn.saved:
             fn.saved = None
 

@@ -1,8 +1,13 @@
-"""``Function``: one differentiable op, its forward beside its backward.
+"""``Op``: one differentiable op, its forward beside its backward (npgrad's internal op base).
 
-Write an op by subclassing ``Function``::
+``Op`` was called ``Function``; ``Function`` stays here as an alias of ``Op`` for the ops that
+still subclass it under that name. The PyTorch-style class users subclass, with static
+``forward(ctx, ...)``/``backward(ctx, ...)`` on Tensors, is ``npgrad.autograd.Function``
+(autograd/custom.py).
 
-    class Mul(Function):
+Write an op by subclassing ``Op``::
+
+    class Mul(Op):
         def forward(self, a, b):           # NumPy arrays (or constants) in
             self.saved = (a, b)            # what backward needs; freed after backward
             return a * b                   # one NumPy array out
@@ -27,6 +32,8 @@ Rules an op can rely on, and must keep:
 """
 from .. import _backend
 from . import grad_mode
+from . import anomaly as _anomaly
+from .anomaly import _enabled as _ANOMALY
 from .version import _epoch as _EPOCH, share as _share_version
 
 _ndarray = _backend.ndarray
@@ -35,7 +42,7 @@ _new = object.__new__
 _grad_state = grad_mode._state  # a threading.local: the grad mode is per thread
 
 
-class Function:
+class Op:
     saved = ()  # arrays kept for backward; None once freed
     needs = ()  # per positional input: does it need a gradient?
     inputs = ()  # per positional input: the Tensor, or None for a constant
@@ -48,6 +55,8 @@ class Function:
     # Per input i: the inputs whose gradients use input i's saved values (None: any). Lets
     # the in-place check skip values PyTorch would not have saved (``h * 3`` needs no h).
     _saved_for = None
+    core = None  # set on the per-output nodes of a several-output custom Function
+    _stack = None  # the forward's traceback, recorded in anomaly mode
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError
@@ -76,6 +85,8 @@ class Function:
             fn.inputs = [a if isinstance(a, Tensor) else None for a in args]
             fn.parents = [a.grad_fn if isinstance(a, Tensor) else None for a in args]
             fn._epoch = _EPOCH[0]
+            if _ANOMALY[0]:
+                fn._stack = _anomaly.forward_stack()
         try:
             out = fn.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -107,6 +118,18 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+
+Function = Op  # the old name, kept for ops written against it
+
+
+def __getattr__(name):
+    # ``torch.autograd.function.once_differentiable`` / ``FunctionCtx`` live in custom.py
+    if name in ("once_differentiable", "FunctionCtx"):
+        from . import custom
+
+        return getattr(custom, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _op_error(cls, args, err):
