@@ -126,3 +126,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'npgrad' has no attribute '{name}'")
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly as _set_detect_anomaly  # noqa: E402,F401
+from .ops.fmod import fmod  # noqa: E402,F401

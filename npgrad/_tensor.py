@@ -315,7 +315,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd import backward
 
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     # ------------------------------------------------------------------ Python protocol
     def __len__(self):
@@ -511,7 +511,8 @@ class Tensor:
     def remainder(self, other):
         return _ops.arithmetic.remainder(self, other)
 
-    fmod = remainder
+    def fmod(self, other):
+        return _ops.fmod.fmod(self, other)
 
     def pow(self, exponent):
         return _ops.arithmetic.pow(self, exponent)
@@ -668,13 +669,15 @@ class Tensor:
         return _ops.reduction.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim, dtype=None):
-        return _ops.reduction.softmax(self, dim)
+        x = self if dtype is None else self.type(dtype)  # dtype=: cast first, as in PyTorch
+        return _ops.reduction.softmax(x, dim)
 
     def log_softmax(self, dim, dtype=None):
-        return _ops.reduction.log_softmax(self, dim)
+        x = self if dtype is None else self.type(dtype)
+        return _ops.reduction.log_softmax(x, dim)
 
-    def cumsum(self, dim):
-        return _ops.reduction.cumsum(self, dim)
+    def cumsum(self, dim, dtype=None):
+        return _ops.reduction.cumsum(self, dim, dtype)
 
     def norm(self, p=2, dim=None, keepdim=False):
         return _ops.reduction.norm(self, p, dim, keepdim)
@@ -700,7 +703,7 @@ class Tensor:
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, builtins.int)):
-            return self.type(shape[0])  # view(dtype): reinterpretation is not supported
+            return _ops.dtype_view.view_dtype(self, shape[0])  # the same bytes, another dtype
         return _ops.shape.reshape(self, _shape_args(shape))
 
     def view_as(self, other):

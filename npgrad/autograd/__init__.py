@@ -54,7 +54,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise NotImplementedError("npgrad does not support higher-order gradients (create_graph=True)")
     tensors = _as_list(tensors)
     grads = _root_grads(tensors, None if grad_tensors is None else _as_list(grad_tensors))
-    run_backward(tensors, grads, bool(retain_graph))
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        for t in inputs:
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+    run_backward(tensors, grads, bool(retain_graph), only=inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -90,10 +90,12 @@ def _accumulate(tensor, grad, shared):
             tensor.grad = Tensor._make(acc + grad, None)
 
 
-def run_backward(roots, root_grads, retain_graph=False, capture=None):
+def run_backward(roots, root_grads, retain_graph=False, capture=None, only=None):
     """Backpropagate ``root_grads`` from the Tensors ``roots``.
 
-    Without ``capture`` gradients accumulate into the leaves' ``.grad``. With ``capture`` (a
+    Without ``capture`` gradients accumulate into the leaves' ``.grad`` (only into the
+    Tensors of ``only``, when given: ``backward(inputs=...)``; a non-leaf among them gets its
+    gradient in ``.grad`` too). With ``capture`` (a
     dict id(tensor) -> None, as ``autograd.grad`` uses) nothing is accumulated; the gradient
     of each captured tensor is stored in the dict instead.
     """
@@ -110,6 +112,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             grads[t.grad_fn] = g
 
     captured_fns = {}
+    if only is not None:
+        capture = _Only(only)
     if capture is not None:
         for t in capture.values_tensors:
             if t.grad_fn is not None:
@@ -170,6 +174,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
 
     for t, g, shared in leaves.values():
         _deliver_to_leaf(t, g, shared, capture)
+    if only is not None:
+        capture.deliver()
 
 
 def _collect(leaves, t, g, shared):
@@ -191,6 +197,22 @@ def _deliver_to_leaf(t, g, shared, capture):
         shared = shared or hooked is not g
         g = hooked
     _accumulate(t, g, shared)
+
+
+class _Only(dict):
+    """``backward(inputs=...)``: capture the gradients of ``tensors``, then accumulate them."""
+
+    def __init__(self, tensors):
+        super().__init__((id(t), None) for t in tensors)
+        self.values_tensors = list(tensors)
+
+    def deliver(self):
+        for t in self.values_tensors:
+            g = self[id(t)]
+            if g is not None:
+                if t._hooks and t.grad_fn is None:
+                    g = _run_hooks(t._hooks, g)
+                _accumulate(t, g, True)
 
 
 class Capture(dict):

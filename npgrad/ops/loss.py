@@ -28,12 +28,19 @@ def _reduce(values, reduction, denom=None):
     total = values.sum()
     if reduction == "sum":
         return total
-    return total / (values.size if denom is None else denom)
+    with xp.errstate(divide="ignore", invalid="ignore"):  # 0 / 0: every row ignored -> nan
+        return total / (values.size if denom is None else denom)
 
 
 def _scale(grad, reduction, n):
-    """d(loss)/d(each value) from the incoming gradient: grad, or grad / n for 'mean'."""
-    return grad / n if reduction == "mean" else grad
+    """d(loss)/d(each value) from the incoming gradient: grad, or grad / n for 'mean'.
+    With nothing to average (every target ignored, n = 0) the loss is nan but the gradient
+    is zero, as in PyTorch."""
+    if reduction != "mean":
+        return grad
+    if n is not None and not xp.all(n):
+        return xp.zeros_like(grad)
+    return grad / n
 
 
 # ---------------------------------------------------------------------- cross-entropy

@@ -88,17 +88,21 @@ class Prod(Function):
 class Extreme(Function):
     """max/min over axes (amax/amin): the gradient is shared evenly among tied extremes."""
 
-    def forward(self, x, axes=None, keepdim=False, largest=True):
+    def forward(self, x, axes=None, keepdim=False, largest=True, evenly=False):
         out = (xp.amax if largest else xp.amin)(x, axis=axes, keepdims=True)
-        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
+        self.axes, self.keepdim, self.shape, self.evenly = axes, keepdim, x.shape, evenly
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
 
     def backward(self, grad):
         x, out = self.saved
-        hits = x == out
+        if self.evenly and out.dtype.kind in "fc" and xp.isnan(out).any():
+            hits = xp.isnan(x)  # max()/min() of all elements with a NaN: shared by the NaNs
+        else:
+            hits = x == out
         count = hits.sum(axis=self.axes, keepdims=True)
-        return (_unreduce(grad, self.axes, self.keepdim, self.shape) * hits / count,)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # amax with a NaN: 0/0, as torch
+            return (_unreduce(grad, self.axes, self.keepdim, self.shape) * hits / count,)
 
 
 class ExtremeAlong(Function):
@@ -257,8 +261,8 @@ def _max_or_min(x, dim, keepdim, largest, op):
         return (maximum if largest else minimum)(x, dim)
     if x._data.size == 0 and dim is None:
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
-    if dim is None:
-        return Extreme.apply(x, axes=None, keepdim=False, largest=largest)
+    if dim is None:  # PyTorch's evenly_distribute_backward: NaNs share the gradient
+        return Extreme.apply(x, axes=None, keepdim=False, largest=largest, evenly=True)
     axis = _dim(dim, x._data.ndim, op)
     if x._data.ndim == 0:  # max(0) of a 0-d tensor: the value itself, at index 0
         values = Extreme.apply(x, axes=None, keepdim=False, largest=largest)
@@ -352,8 +356,10 @@ def log_softmax(x, dim):
     return LogSoftmax.apply(x, axis=_dim(dim, x._data.ndim, "log_softmax"))
 
 
-def cumsum(x, dim):
-    if x._data.dtype.kind in "bui":  # integer running sums are int64, as in PyTorch
+def cumsum(x, dim, dtype=None):
+    if dtype is not None:
+        x = x.type(dtype)
+    elif x._data.dtype.kind in "bui":  # integer running sums are int64, as in PyTorch
         x = x.long()
     return CumSum.apply(x, axis=_dim(dim, x._data.ndim, "cumsum"))
 

@@ -418,17 +418,31 @@ def gather(x, dim, index):
     idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     if idx.ndim != x._data.ndim:
         raise RuntimeError("gather(): Index tensor must have the same number of dimensions as input tensor")
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # no wrapping of negatives, as torch on CPU
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size {n}")
     return Gather.apply(x, idx, axis=axis)
 
 
 def index_select(x, dim, index):
     axis = _dim(dim, x._data.ndim, "index_select")
     idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # torch does not wrap negatives here
+        raise IndexError(f"index out of range in self (index_select: index {idx.min() if idx.min() < 0 else idx.max()}, dimension {axis} of size {n})")
     return getitem(x, (slice(None),) * axis + (idx.reshape(-1),))
 
 
 def take_along_dim(x, indices, dim):
-    return gather(x, dim, indices)
+    # unlike gather, torch's take_along_dim (CPU) wraps every index modulo the size:
+    # -1 is the last element, and so are -4 and 5 along a dimension of size 3
+    idx = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
+    axis = _dim(dim, x._data.ndim, "take_along_dim")
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if idx.size and n and (idx.min() < 0 or idx.max() >= n):
+        idx = idx % n
+    return gather(x, dim, idx)
 
 
 def cast(x, np_dtype):
