@@ -151,8 +151,10 @@ class Pow(Function):
             if isinstance(b, xp.ndarray):
                 with xp.errstate(divide="ignore", invalid="ignore"):
                     ga = grad * xp.where(b == 0, 0, b * a ** (b - 1))
+            elif b == 0.5:  # PyTorch takes x ** 0.5 as sqrt: 1 / (2 sqrt(x)) (-inf at -0)
+                ga = grad / (2 * out)
             else:
-                ga = grad * b * a ** (b - 1) if b != 0 else xp.zeros_like(grad)
+                ga = grad * (b * a ** (b - 1)) if b != 0 else xp.zeros_like(grad)
         if self.needs[1]:  # nan where a < 0 (no real log), as PyTorch
             with xp.errstate(divide="ignore", invalid="ignore"):
                 gb = grad * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
@@ -180,9 +182,17 @@ class Maximum(Function):
         return xp.maximum(a, b)
 
     def backward(self, grad):
-        a, b = self.saved
-        share = (a > b) + 0.5 * (a == b)
-        return (grad * share if self.needs[0] else None), (grad * (1 - share) if self.needs[1] else None)
+        return _extreme_grads(self, grad, xp.less, xp.greater)
+
+
+def _extreme_grads(fn, grad, loses_a, loses_b):
+    """PyTorch's maximum/minimum backward: half each at a tie, nothing to the loser, and the
+    whole gradient to both where neither wins (a NaN on either side)."""
+    a, b = fn.saved
+    g = xp.where(a == b, grad / 2, grad)
+    ga = xp.where(loses_a(a, b), 0, g) if fn.needs[0] else None
+    gb = xp.where(loses_b(a, b), 0, g) if fn.needs[1] else None
+    return ga, gb
 
 
 class Minimum(Function):
@@ -191,9 +201,7 @@ class Minimum(Function):
         return xp.minimum(a, b)
 
     def backward(self, grad):
-        a, b = self.saved
-        share = (a < b) + 0.5 * (a == b)
-        return (grad * share if self.needs[0] else None), (grad * (1 - share) if self.needs[1] else None)
+        return _extreme_grads(self, grad, xp.greater, xp.less)
 
 
 class Where(Function):

@@ -18,8 +18,10 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import shape as shape_ops
+from .unary import _sign
 
 _REDUCTIONS = ("none", "mean", "sum")
+_EPS12 = xp.float32(1e-12)  # PyTorch's BCE epsilon is a float: 9.99999996e-13 in float64
 
 
 def _reduce(values, reduction, denom=None):
@@ -145,7 +147,7 @@ class BinaryCrossEntropy(Function):
             scale = scale * w
         gx = gy = None
         if self.needs[0]:  # (x - y) / (x (1 - x)), the denominator kept away from 0
-            gx = scale * (x - y) / xp.maximum((1 - x) * x, 1e-12)
+            gx = scale * (x - y) / xp.maximum((1 - x) * x, _EPS12)
         if self.needs[1]:
             gy = scale * (xp.log1p(-x) - xp.log(x))
         return gx, gy, None
@@ -223,7 +225,7 @@ class L1Loss(Function):
 
     def backward(self, grad):
         (diff,) = self.saved
-        g = xp.sign(diff) * _scale(grad, self.reduction, diff.size)
+        g = _sign(diff) * _scale(grad, self.reduction, diff.size)  # 0 at NaN, as PyTorch
         return g, (-g if self.needs[1] else None)
 
 
@@ -277,8 +279,8 @@ class KlDivLoss(Function):
             values = p * (t - x)
         else:
             p = t
-            safe = xp.where(t > 0, t, 1)
-            values = xp.where(t > 0, t * xp.log(safe), 0) - t * x
+            with xp.errstate(all="ignore"):  # xlogy(t, t): 0 at t = 0, nan below, as torch
+                values = xp.where(t == 0, 0, t * xp.log(t)) - t * x
         self.saved = (x, t, p)
         self.reduction, self.log_target = reduction, log_target
         if reduction == "batchmean":
@@ -297,8 +299,9 @@ class KlDivLoss(Function):
             if self.log_target:
                 gt = p * (t - x + 1) * scale
             else:
-                safe = xp.where(t > 0, t, 1)
-                gt = (xp.log(safe) + 1 - x) * scale
+                # log t + 1 - x, and nan outside 0 < t < inf (t = 0 included), as torch
+                with xp.errstate(all="ignore"):
+                    gt = xp.where((t > 0) & (t < xp.inf), xp.log(t) + 1 - x, xp.nan) * scale
         return gx, gt
 
 

@@ -67,11 +67,24 @@ class Prod(Function):
     def forward(self, x, axis=None, keepdim=False):
         self.axis, self.keepdim, self.shape = axis, keepdim, x.shape
         self.saved = (x,)
-        return x.prod(axis=axis, keepdims=keepdim)
+        with xp.errstate(all="ignore"):  # inf, nan (inf * 0) as the answer, quietly, as torch
+            return x.prod(axis=axis, keepdims=keepdim)
 
     def backward(self, grad):
+        with xp.errstate(all="ignore"):
+            return self._backward(grad)
+
+    def _backward(self, grad):
         (x,) = self.saved
         if x.size == 0:
+            return (xp.zeros(self.shape, grad.dtype),)
+        axes = None if self.axis is None else (self.axis,)
+        zeros = xp.count_nonzero(x == 0)
+        if x.dtype.kind in "fc" and not zeros:
+            # no zeros: prod / x, as PyTorch (a NaN or inf then spreads as it does there)
+            out = x.prod(axis=self.axis, keepdims=True)
+            return (_unreduce(grad, axes, self.keepdim, self.shape) * (out / x),)
+        if self.axis is None and zeros > 1:  # the whole product with two zeros: flat
             return (xp.zeros(self.shape, grad.dtype),)
         axis = self.axis
         flat = x.reshape(-1) if axis is None else x
@@ -81,7 +94,6 @@ class Prod(Function):
         rev = xp.flip(flat, axis=ax)
         after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.delete(rev, -1, axis=ax)], axis=ax), axis=ax), axis=ax)
         others = (before * after).reshape(self.shape)
-        axes = None if axis is None else (axis,)
         return (_unreduce(grad, axes, self.keepdim, self.shape) * others,)
 
 
@@ -125,6 +137,17 @@ class ExtremeAlong(Function):
 
 class Var(Function):
     def forward(self, x, axes=None, correction=1, keepdim=False):
+        return self._var(x, axes, correction, keepdim).astype(x.dtype, copy=False)
+
+    def _var(self, x, axes, correction, keepdim):
+        """The variance, in float64 for a float32 input: (1e38 - mean)**2 must not overflow
+        where torch's accumulation does not. inf - inf and the like give nan quietly."""
+        if x.dtype == xp.float32:
+            x = x.astype(xp.float64)
+        with xp.errstate(all="ignore"):
+            return self._var64(x, axes, correction, keepdim)
+
+    def _var64(self, x, axes, correction, keepdim):
         mean = x.mean(axis=axes, keepdims=True)
         n = x.size if axes is None else builtins.int(xp.prod([x.shape[a] for a in axes]))
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
@@ -144,7 +167,7 @@ class Std(Var):
     PyTorch, where sqrt's own derivative would give 0 * inf = nan."""
 
     def forward(self, x, axes=None, correction=1, keepdim=False):
-        out = xp.sqrt(super().forward(x, axes, correction, keepdim))
+        out = xp.sqrt(self._var(x, axes, correction, keepdim)).astype(x.dtype, copy=False)
         self.saved = self.saved + (out,)
         return out
 
@@ -265,7 +288,7 @@ def _max_or_min(x, dim, keepdim, largest, op):
         return Extreme.apply(x, axes=None, keepdim=False, largest=largest, evenly=True)
     axis = _dim(dim, x._data.ndim, op)
     if x._data.ndim == 0:  # max(0) of a 0-d tensor: the value itself, at index 0
-        values = Extreme.apply(x, axes=None, keepdim=False, largest=largest)
+        values = Extreme.apply(x, axes=None, keepdim=False, largest=largest, evenly=True)
         return ReturnTypes(values, Tensor._make(xp.zeros((), xp.int64), None))
     indices = (xp.argmax if largest else xp.argmin)(x._data, axis=axis)
     values = ExtremeAlong.apply(x, axis=axis, keepdim=keepdim, indices=indices)

@@ -110,8 +110,8 @@ class Relu(Function):
         self.saved = (out,)
         return out
 
-    def backward(self, grad):  # 1 where x > 0, else 0 (also at 0, as PyTorch)
-        return (grad * (self.saved[0] > 0),)
+    def backward(self, grad):  # 0 where x <= 0 (also at 0), else 1 - NaN included, as PyTorch
+        return (grad * ~(self.saved[0] <= 0),)
 
 
 class Abs(Function):
@@ -119,8 +119,8 @@ class Abs(Function):
         self.saved = (x,)
         return xp.abs(x)
 
-    def backward(self, grad):  # sign(x); 0 at 0
-        return (grad * xp.sign(self.saved[0]),)
+    def backward(self, grad):  # sign(x); 0 at 0 and at NaN, as PyTorch's sgn
+        return (grad * _sign(self.saved[0]),)
 
 
 class Clamp(Function):
@@ -148,9 +148,16 @@ class _Flat(Function):
         return (xp.zeros_like(grad),)
 
 
+def _sign(x):
+    """-1, 0 or 1; 0 for NaN (PyTorch's sign and sgn; NumPy's sign gives NaN)."""
+    if x.dtype.kind not in "fc":
+        return xp.sign(x)
+    return (x > 0).astype(x.dtype) - (x < 0)
+
+
 class Sign(_Flat):
     def forward(self, x):
-        return xp.sign(x)
+        return _sign(x)
 
 
 class Floor(_Flat):
