@@ -56,6 +56,8 @@ class Op:
     # the in-place check skip values PyTorch would not have saved (``h * 3`` needs no h).
     _saved_for = None
     core = None  # set on the per-output nodes of a several-output custom Function
+    _double = False  # backward also runs on Tensors (create_graph=True): see dual.py
+    _saved_out = None  # index in ``saved`` of the op's output, for create_graph
     _stack = None  # the forward's traceback, recorded in anomaly mode
 
     def forward(self, *args, **kwargs):

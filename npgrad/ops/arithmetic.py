@@ -8,6 +8,7 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd import dual
 from ..autograd.function import Function
 
 # ---------------------------------------------------------------- type promotion
@@ -87,6 +88,7 @@ def _float_operands(a, b):
 
 # ---------------------------------------------------------------- the ops
 class Add(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         return a + b
 
@@ -95,6 +97,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         return a - b
 
@@ -103,6 +106,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     _saved_for = ((1,), (0,))  # a is needed only for b's gradient, and b for a's
 
     def forward(self, a, b):
@@ -115,6 +119,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     _saved_for = ((1,), (0, 1))
 
     def forward(self, a, b):
@@ -129,6 +134,7 @@ class Div(Function):
 
 
 class Neg(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a):
         return -a
 
@@ -137,6 +143,8 @@ class Neg(Function):
 
 
 class Pow(Function):
+    _double = True
+    _saved_out = 2
     """a ** b. d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0 <= b."""
 
     def forward(self, a, b):
@@ -150,14 +158,14 @@ class Pow(Function):
         if self.needs[0]:  # a**0 is flat: its derivative is 0 even at a = 0, as PyTorch
             if isinstance(b, xp.ndarray):
                 with xp.errstate(divide="ignore", invalid="ignore"):
-                    ga = grad * xp.where(b == 0, 0, b * a ** (b - 1))
+                    ga = grad * dual.where(b == 0, 0, b * a ** (b - 1))
             elif b == 0.5:  # PyTorch takes x ** 0.5 as sqrt: 1 / (2 sqrt(x)) (-inf at -0)
                 ga = grad / (2 * out)
             else:
                 ga = grad * (b * a ** (b - 1)) if b != 0 else xp.zeros_like(grad)
         if self.needs[1]:  # nan where a < 0 (no real log), as PyTorch
             with xp.errstate(divide="ignore", invalid="ignore"):
-                gb = grad * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
+                gb = grad * dual.where((a == 0) & (b >= 0), 0, out * dual.log(a))
         return ga, gb
 
 

@@ -5,11 +5,13 @@ treated as a row (left) or a column (right) vector, as NumPy and PyTorch do.
 """
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd import dual
 from ..autograd.function import Function
 from . import parallel
 
 
 class MatMul(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     _saved_for = ((1,), (0,))
 
     def forward(self, a, b):
@@ -23,16 +25,16 @@ class MatMul(Function):
         b2 = b[:, None] if b1 else b  # (k,) -> (k, 1)
         g = grad  # put back the axes a 1-D operand dropped (vector @ vector: both)
         if b1:
-            g = xp.expand_dims(g, -1)
+            g = dual.expand_dims(g, -1)
         if a1:
-            g = xp.expand_dims(g, -2)
+            g = dual.expand_dims(g, -2)
         ga = gb = None
         if self.needs[0]:
-            ga = xp.matmul(g, xp.swapaxes(b2, -1, -2))
+            ga = dual.matmul(g, dual.swapaxes(b2, -1, -2))
             if a1:
                 ga = ga[..., 0, :]
         if self.needs[1]:
-            gb = xp.matmul(xp.swapaxes(a2, -1, -2), g)
+            gb = dual.matmul(dual.swapaxes(a2, -1, -2), g)
             if b1:
                 gb = gb[..., 0]
         return ga, gb

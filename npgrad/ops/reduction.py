@@ -8,6 +8,7 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import ReturnTypes, Tensor, _dim
+from ..autograd import dual
 from ..autograd.function import Function
 
 
@@ -32,13 +33,14 @@ def _drop_axes(out, axes):
 def _unreduce(grad, axes, keepdim, shape):
     """The gradient of a reduction, shaped to broadcast against the input."""
     if axes is None:
-        return xp.broadcast_to(grad.reshape((1,) * len(shape)), shape)
+        return dual.broadcast_to(grad.reshape((1,) * len(shape)), shape)
     if not keepdim:
-        grad = xp.expand_dims(grad, axes)
-    return xp.broadcast_to(grad, shape)
+        grad = dual.expand_dims(grad, axes)
+    return dual.broadcast_to(grad, shape)
 
 
 class Sum(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x, axes=None, keepdim=False, dtype=None):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         # ufunc.reduce directly: ndarray.sum() goes through a Python wrapper in NumPy
@@ -49,6 +51,7 @@ class Sum(Function):
 
 
 class Mean(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x, axes=None, keepdim=False):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         total = xp.add.reduce(x, axis=axes, keepdims=keepdim)  # as x.mean(), minus its wrapper

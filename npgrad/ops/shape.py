@@ -6,10 +6,12 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import ReturnTypes, Size, Tensor, _dim
+from ..autograd import dual
 from ..autograd.function import Function
 
 
 class Reshape(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     _view = True  # NumPy returns a view where it can: it shares the version counter
 
     def forward(self, x, shape):
@@ -21,6 +23,7 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     _view = True  # NumPy returns a view where it can: it shares the version counter
 
     def forward(self, x, dims):
@@ -28,10 +31,11 @@ class Permute(Function):
         return x.transpose(dims)
 
     def backward(self, grad):  # apply the inverse permutation
-        return (grad.transpose(xp.argsort(self.dims)),)
+        return (dual.permute(grad, xp.argsort(self.dims)),)
 
 
 class Expand(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     _view = True  # NumPy returns a view where it can: it shares the version counter
 
     def forward(self, x, shape):

@@ -9,10 +9,13 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd import dual
 from ..autograd.function import Function
 
 
 class Exp(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     def forward(self, x):
         out = xp.exp(x)
         self.saved = (out,)
@@ -23,6 +26,7 @@ class Exp(Function):
 
 
 class Log(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
         return xp.log(x)
@@ -32,6 +36,7 @@ class Log(Function):
 
 
 class Log1p(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
         return xp.log1p(x)
@@ -41,6 +46,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     def forward(self, x):
         out = xp.sqrt(x)
         self.saved = (out,)
@@ -51,6 +58,8 @@ class Sqrt(Function):
 
 
 class Rsqrt(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     def forward(self, x):
         out = 1 / xp.sqrt(x)
         self.saved = (out,)
@@ -62,24 +71,28 @@ class Rsqrt(Function):
 
 
 class Sin(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
         return xp.sin(x)
 
     def backward(self, grad):
-        return (grad * xp.cos(self.saved[0]),)
+        return (grad * dual.cos(self.saved[0]),)
 
 
 class Cos(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
         return xp.cos(x)
 
     def backward(self, grad):
-        return (-grad * xp.sin(self.saved[0]),)
+        return (-grad * dual.sin(self.saved[0]),)
 
 
 class Tanh(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     def forward(self, x):
         out = xp.tanh(x)
         self.saved = (out,)
@@ -91,6 +104,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     """1 / (1 + e^-x), computed so that it never overflows: e^-|x| is at most 1."""
 
     def forward(self, x):
