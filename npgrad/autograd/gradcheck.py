@@ -82,10 +82,13 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
 
     def first_derivatives(*args):
+        from .grad_mode import enable_grad
+
         xs, vs = args[:n], args[n:]
-        outs = [o for o in _outputs(fn, xs) if o._requires_grad]
-        diff = [x for x in xs if isinstance(x, Tensor) and x._requires_grad]
-        gs = grad(outs, diff, list(vs), create_graph=True, allow_unused=True)
+        with enable_grad():  # gradcheck's numerical part runs this under no_grad
+            outs = [o for o in _outputs(fn, xs) if o._requires_grad]
+            diff = [x for x in xs if isinstance(x, Tensor) and x._requires_grad]
+            gs = grad(outs, diff, list(vs), create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None and g._requires_grad)
 
     return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
