@@ -150,6 +150,10 @@ class Pow(Function):
     def forward(self, a, b):
         out = a**b
         self.saved = (a, b, out)
+        if isinstance(b, xp.ndarray) and not (a > 0).all():
+            # a tensor exponent over a base <= 0: the second derivative's special cases
+            # (0 ** 0, log of a negative) are not PyTorch's yet: refuse create_graph here
+            self._double = False
         return out
 
     def backward(self, grad):
@@ -158,18 +162,14 @@ class Pow(Function):
         if self.needs[0]:  # a**0 is flat: its derivative is 0 even at a = 0, as PyTorch
             if isinstance(b, (xp.ndarray, Tensor)):  # a Tensor under create_graph
                 with xp.errstate(divide="ignore", invalid="ignore"):
-                    # the branch not taken stays finite (1 in place of a), so that its own
-                    # derivative, under create_graph, is 0 there and not 0 * inf = nan
-                    flat = b == 0
-                    ga = grad * dual.where(flat, 0, b * dual.where(flat, 1, a) ** (b - 1))
+                    ga = grad * dual.where(b == 0, 0, b * a ** (b - 1))
             elif b == 0.5:  # PyTorch takes x ** 0.5 as sqrt: 1 / (2 sqrt(x)) (-inf at -0)
                 ga = grad / (2 * out)
             else:
                 ga = grad * (b * a ** (b - 1)) if b != 0 else xp.zeros_like(grad)
         if self.needs[1]:  # nan where a < 0 (no real log), as PyTorch
             with xp.errstate(divide="ignore", invalid="ignore"):
-                zero = (a == 0) & (b >= 0)
-                gb = grad * dual.where(zero, 0, out * dual.log(dual.where(zero, 1, a)))
+                gb = grad * dual.where((a == 0) & (b >= 0), 0, out * dual.log(a))
         return ga, gb
 
 
