@@ -150,7 +150,7 @@ class Pow(Function):
     def forward(self, a, b):
         out = a**b
         self.saved = (a, b, out)
-        if isinstance(b, xp.ndarray) and not (a > 0).all():
+        if isinstance(b, xp.ndarray) and not xp.all(xp.greater(a, 0)):
             # a tensor exponent over a base <= 0: the second derivative's special cases
             # (0 ** 0, log of a negative) are not PyTorch's yet: refuse create_graph here
             self._double = False
