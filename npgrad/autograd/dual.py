@@ -112,3 +112,19 @@ def sum_to(grad, shape):
     if lead or tuple(grad.shape) != tuple(shape):
         grad = grad.reshape(tuple(shape))
     return grad
+
+
+def exp(x):
+    if _t(x):
+        from ..ops import unary
+
+        return unary.exp(x)
+    return xp.exp(x)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001  (NumPy's name, on purpose)
+    if _t(x):
+        return x.sum(dim=axis, keepdim=keepdims) if axis is not None else (
+            x.sum().reshape((1,) * x.ndim) if keepdims else x.sum()
+        )
+    return x.sum(axis=axis, keepdims=keepdims)

@@ -214,6 +214,8 @@ class LogSumExp(Function):
 
 
 class Softmax(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
     def forward(self, x, axis):
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
         out = e / e.sum(axis=axis, keepdims=True)
@@ -223,10 +225,12 @@ class Softmax(Function):
 
     def backward(self, grad):  # y * (g - sum(g * y))
         (y,) = self.saved
-        return (y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)),)
+        return (y * (grad - dual.sum(grad * y, axis=self.axis, keepdims=True)),)
 
 
 class LogSoftmax(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
     def forward(self, x, axis):
         shifted = x - x.max(axis=axis, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
@@ -236,7 +240,7 @@ class LogSoftmax(Function):
 
     def backward(self, grad):  # g - softmax * sum(g)
         (out,) = self.saved
-        return (grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
+        return (grad - dual.exp(out) * dual.sum(grad, axis=self.axis, keepdims=True),)
 
 
 class CumSum(Function):

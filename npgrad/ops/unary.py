@@ -120,6 +120,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
     def forward(self, x):
         out = xp.maximum(x, 0)
         self.saved = (out,)
