@@ -18,7 +18,13 @@ from .. import _backend
 xp = _backend.xp
 
 
+_ndarray = xp.ndarray
+
+
 def _t(x):
+    # the fast path first: an ndarray (or a number) is never a Tensor
+    if type(x) is _ndarray:
+        return False
     from .._tensor import Tensor
 
     return isinstance(x, Tensor)
@@ -59,15 +65,17 @@ def log(x):
 
 
 def where(cond, a, b):
-    if _any_t(cond, a, b):
-        from ..ops import arithmetic
+    if not (_t(cond) or _t(a) or _t(b)):
+        return xp.where(cond, a, b)
+    from ..ops import arithmetic
 
-        c = cond._data if _t(cond) else xp.asarray(cond)
-        return arithmetic.where(_as_tensor(c), a, b)
-    return xp.where(cond, a, b)
+    c = cond._data if _t(cond) else xp.asarray(cond)
+    return arithmetic.where(_as_tensor(c), a, b)
 
 
 def matmul(a, b):
+    if type(a) is _ndarray and type(b) is _ndarray:  # the first-order path, kept fast
+        return xp.matmul(a, b)
     if _any_t(a, b):
         from ..ops import linalg
 
