@@ -53,14 +53,18 @@ def _not_a_view(t):
 
 def _before(t):
     """``t`` as it was before the change, as a separate Tensor for the out-of-place op to take
-    as its input: a copy, since ``t``'s memory is about to be overwritten and the new node
-    may save its input. (Giving the op ``t`` itself would also make ``t``'s new node its own
-    input: a cycle that cuts the graph behind it off from the gradient.)"""
-    return Tensor._make(t._data.copy(), t.grad_fn)
+    as its input (giving the op ``t`` itself would make ``t``'s new node its own input: a
+    cycle that cuts the graph behind it off from the gradient). It shares ``t``'s array;
+    ``_take_over`` gives the new node a copy if it saved that array."""
+    return Tensor._make(t._data, t.grad_fn)
 
 
 def _take_over(t, result):
     """Write the recorded out-of-place ``result`` into ``t``'s memory; ``t`` takes its node."""
+    fn = result.grad_fn
+    if fn is not None and fn.saved:  # the new node kept the old values: keep a copy for it
+        old = t._data
+        fn.saved = tuple(s.copy() if s is old else s for s in fn.saved)
     try:
         t._data[...] = result._data  # in place keeps the dtype, as in PyTorch
     except ValueError as e:
