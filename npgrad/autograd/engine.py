@@ -7,6 +7,17 @@
 3. A gradient is summed down to its input's shape (broadcasting's backward) and cast to its
    dtype here, in one place, so no op has to.
 4. Leaves accumulate into ``.grad``; a non-leaf keeps one only after ``retain_grad()``.
+5. Before a node's backward, its saved values are checked against in-place changes made
+   since it was recorded (version.py): one integer compare when nothing changed anywhere.
+
+Higher-order gradients (``create_graph=True``) take ``run_backward_graph``, a second loop
+kept apart so that the array loop above stays as fast as it was. It calls the *same*
+``backward`` of each node, but with Tensors: the incoming gradient, and ``saved`` with the
+node's inputs (and output, for ops that save it: ``_saved_out``) swapped for the Tensors in
+the graph, so every operation of the formula is recorded. Formulas are written once, with
+operators and the few functions of dual.py that dispatch on ndarray vs Tensor. An op whose
+backward is written that way says ``_double = True``; any other op refuses create_graph
+with an error naming it, rather than return a wrong second derivative.
 """
 from .. import _backend
 from . import version
