@@ -219,3 +219,22 @@ def test_functional_create_graph_results_are_differentiable():
         x = L.tensor([0.5, 1.5], dtype=L.float64, requires_grad=True)
         h = L.autograd.functional.hessian(lambda x: (x**4).sum(), x, create_graph=True)
         assert h.requires_grad
+
+
+def test_hessian_of_a_small_mlp_loss_matches_torch():
+    """nn.Linear + tanh + mse: the Hessian of the loss w.r.t. the first layer's weight."""
+    rng = np.random.default_rng(0)
+    w1, b1 = rng.standard_normal((3, 2)), rng.standard_normal(3)
+    w2 = rng.standard_normal((1, 3))
+    x, y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+
+    def run(L):
+        F = L.nn.functional
+        X, Y, B1, W2 = (L.tensor(a, dtype=L.float64) for a in (x, y, b1, w2))
+
+        def loss(w):
+            return F.mse_loss(F.linear(F.linear(X, w, B1).tanh(), W2), Y)
+
+        return L.autograd.functional.hessian(loss, L.tensor(w1, dtype=L.float64)).numpy()
+
+    np.testing.assert_allclose(run(npgrad), run(torch), rtol=1e-10, atol=1e-12)

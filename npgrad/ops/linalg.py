@@ -59,15 +59,24 @@ class Linear(Function):
             out += bias  # in place: `out` is ours, fresh from the matmul
         return out
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
         x, weight = self.saved
         gx = None
         if self.needs[0]:
-            gx = parallel.matmul(grad, weight) if grad.ndim == 2 else grad @ weight
+            gx = _mm(grad, weight) if grad.ndim == 2 else grad @ weight
         g2 = grad.reshape(-1, grad.shape[-1])  # (batch..., out) -> (n, out)
-        gw = parallel.matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs[1] else None
-        gb = g2.sum(axis=0) if self.needs[2] else None
+        gw = _mm(g2.T, x.reshape(-1, x.shape[-1])) if self.needs[1] else None
+        gb = dual.sum(g2, axis=0) if self.needs[2] else None
         return gx, gw, gb
+
+
+def _mm(a, b):
+    """2-D matmul: rows split between threads for arrays; recorded for Tensors (create_graph)."""
+    if type(a) is xp.ndarray and type(b) is xp.ndarray:
+        return parallel.matmul(a, b)
+    return dual.matmul(a, b)
 
 
 def _check_matmul(a, b):

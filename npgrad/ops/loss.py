@@ -200,17 +200,20 @@ def _broadcast_size(*arrays):
 
 # ---------------------------------------------------------------------- regression
 class MseLoss(Function):
-    """(x - y)^2; gradient 2 (x - y)."""
+    """(x - y)^2; gradient 2 (x - y). Saves x and y (not x - y), so that the same backward
+    runs on Tensors for create_graph."""
+
+    _double = True
 
     def forward(self, x, y, reduction="mean"):
         diff = x - y
-        self.saved = (diff,)
-        self.reduction = reduction
+        self.saved = (x, y)
+        self.reduction, self.n = reduction, diff.size
         return _reduce(diff * diff, reduction)
 
     def backward(self, grad):
-        (diff,) = self.saved
-        g = (2 * _scale(grad, self.reduction, diff.size)) * diff
+        x, y = self.saved
+        g = (2 * _scale(grad, self.reduction, self.n)) * (x - y)
         return g, (-g if self.needs[1] else None)
 
 
