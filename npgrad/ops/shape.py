@@ -120,7 +120,17 @@ class Index(Function):
             out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
         return out
 
+    _double = True  # basic indexing only, see below
+
     def backward(self, grad):
+        if dual._t(grad):  # create_graph: the same scatter, recorded (IndexPut into zeros)
+            if not _is_basic(self.index):
+                raise RuntimeError(
+                    "npgrad cannot differentiate through the backward of IndexBackward0 with "
+                    "an index tensor or mask (create_graph=True); basic indexing works"
+                )
+            zeros = Tensor._make(xp.zeros(self.shape, dtype=grad._data.dtype), None)
+            return (IndexPut.apply(zeros, grad, index=self.index),)
         out = xp.zeros(self.shape, dtype=grad.dtype)
         if _is_basic(self.index):
             out[self.index] = grad
@@ -139,11 +149,17 @@ class IndexPut(Function):
         self.value_shape = xp.shape(value)
         return out
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
         gx = None
         if self.needs[0]:
-            gx = grad.copy()
-            gx[self.index] = 0
+            if dual._t(grad):
+                zeros = Tensor._make(xp.zeros(xp.shape(grad._data[self.index]), grad._data.dtype), None)
+                gx = IndexPut.apply(grad, zeros, index=self.index)
+            else:
+                gx = grad.copy()
+                gx[self.index] = 0
         gv = grad[self.index] if self.needs[1] else None
         return gx, gv
 
