@@ -289,3 +289,54 @@ def test_retain_graph_second_backward_after_change_raises():
         return [x.grad]
 
     check(case)
+
+
+# ---------------------------------------------------------------- in-place on views (CopySlices)
+def _view_case(which):
+    def case(L):
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        w = L.tensor([2.0, 3.0], requires_grad=True)
+        a = x * 2
+        if which == "index_int":
+            a[0].mul_(5)
+            loss = (a * a).sum()
+        elif which == "index_column_by_tensor":
+            a[:, 1].mul_(w)
+            loss = (a * a).sum()
+        elif which == "slice_then_use_view":
+            v = a[1:]
+            v.mul_(3)
+            loss = (v * v).sum() + a.sum()
+        elif which == "transpose":
+            a.t().mul_(L.tensor([[1.0, 2.0], [3.0, 4.0]]))
+            loss = (a**2).sum()
+        elif which == "reshape":
+            a.view(4).add_(L.tensor([1.0, 2.0, 3.0, 4.0]) * w.sum())
+            loss = (a**3).sum()
+        elif which == "view_of_view":
+            a[1][0:1].mul_(w[0])
+            loss = (a * a).sum()
+        elif which == "setitem_on_view":
+            v = a[0]
+            v[1] = w[1] * 2
+            loss = (a * a).sum()
+        elif which == "stale_view_used_later":  # torch regenerates it; npgrad must refuse
+            u = a[:, 0]
+            a[1:].mul_(3)
+            loss = u.sum()
+        loss.backward()
+        return [a, x.grad, w.grad]
+
+    return case
+
+
+@pytest.mark.parametrize("which", ["index_int", "index_column_by_tensor", "slice_then_use_view",
+                                   "transpose", "reshape", "view_of_view", "setitem_on_view"])
+def test_in_place_on_a_view_of_a_graph_tensor_matches_torch(which):
+    check(_view_case(which))
+
+
+def test_a_view_taken_before_an_in_place_change_refuses_rather_than_miss_it():
+    with pytest.raises(RuntimeError, match="was taken before an in-place op"):
+        _view_case("stale_view_used_later")(npgrad)
+    _view_case("stale_view_used_later")(torch)  # torch computes it (regenerated view)

@@ -11,8 +11,10 @@ then raises PyTorch's "modified by an inplace operation" error in backward.
   (raises, as in PyTorch). Any other tensor: the out-of-place op runs on a copy of the old
   values (so the new node's own gradient is right), its result is written into the tensor's
   memory, and the tensor takes the new node as its grad_fn.
-- An in-place op recorded on a *view* of a tensor in the graph (PyTorch's CopySlices) is
-  not supported: it raises instead of returning a gradient that misses the change.
+- An in-place op recorded on a *view* of a tensor in the graph (basic indexing, reshape/view,
+  transpose/permute) is recorded on the base, as PyTorch's CopySlices does, and the view gets
+  a fresh view node of the changed base. Views of the base taken *before* the change, used
+  later in backward, raise (PyTorch regenerates them; npgrad refuses rather than miss it).
 """
 from .._backend import xp
 from .._tensor import Tensor
@@ -31,24 +33,49 @@ def _records(t, other=None):
     if t._requires_grad:
         if t.grad_fn is None:
             raise RuntimeError(_LEAF_ERROR)
-        _not_a_view(t)
         return True
-    if isinstance(other, Tensor) and other._requires_grad:
-        _not_a_view(t)
-        return True
-    return False
+    return isinstance(other, Tensor) and other._requires_grad
 
 
-def _not_a_view(t):
+def _view_base(t):
+    """The Tensor ``t`` is a NumPy view of (made by a view op, sharing its version counter),
+    or None."""
     fn = t.grad_fn
     if fn is not None and fn._view and getattr(t, "_vc", None) is not None and (
         fn.inputs[0] is not None and getattr(fn.inputs[0], "_vc", None) is t._vc
     ):
+        return fn.inputs[0]
+    return None
+
+
+def _write_through_view(t, base, result):
+    """PyTorch's CopySlices: an in-place op on a view changes its base. Record the change on
+    the base (the base's new value is the old one with ``result`` in the view's place), then
+    give ``t`` a fresh view node of the changed base."""
+    from .shape import Index, Permute, Reshape
+
+    fn = t.grad_fn
+    if isinstance(fn, Index):
+        setitem(base, fn.index, result)
+        t.grad_fn = Index.apply(base, index=fn.index).grad_fn
+    elif isinstance(fn, Reshape):
+        _take_over(base, Reshape.apply(result, shape=base._data.shape))
+        t.grad_fn = Reshape.apply(base, shape=t._data.shape).grad_fn
+    elif isinstance(fn, Permute):
+        inverse = tuple(int(i) for i in xp.argsort(fn.dims))
+        _take_over(base, Permute.apply(result, dims=inverse))
+        t.grad_fn = Permute.apply(base, dims=fn.dims).grad_fn
+    else:
         raise RuntimeError(
-            f"an in-place op on a view (made by {fn.name()}, shape {tuple(t._data.shape)}) of a "
-            "tensor in the graph is not supported by npgrad: apply it to the whole tensor, or "
-            "use the out-of-place op"
+            f"an in-place op on a view made by {fn.name()} (shape {tuple(t._data.shape)}) of a "
+            "tensor in the graph is not supported by npgrad: use the out-of-place op"
         )
+    t._requires_grad = True
+    _versions.counter(t).producer = base.grad_fn
+    # the old view node fed the op just recorded, with the values from before: it is not
+    # a stale view (those raise in backward, see version.check)
+    fn._epoch = _versions.now()
+    return t
 
 
 def _before(t):
@@ -65,6 +92,9 @@ def _take_over(t, result):
     if fn is not None and fn.saved:  # the new node kept the old values: keep a copy for it
         old = t._data
         fn.saved = tuple(s.copy() if s is old else s for s in fn.saved)
+    base = _view_base(t)
+    if base is not None:
+        return _write_through_view(t, base, result)
     try:
         t._data[...] = result._data  # in place keeps the dtype, as in PyTorch
     except ValueError as e:
