@@ -310,3 +310,38 @@ def test_set_detect_anomaly_and_check_nan_false(L):
     x.grad = None
     (x / x).sum().backward()  # off: no error
     assert np.isnan(x.grad.numpy()[0])
+
+
+def test_double_backward_through_a_custom_function():
+    def case(L):
+        x = L.tensor([-0.7, 0.3, 1.2], dtype=L.float64, requires_grad=True)
+        y = make_legendre(L).apply(x).sum()
+        (g,) = L.autograd.grad(y, x, create_graph=True)
+        (h,) = L.autograd.grad(g.sum(), x)
+        return g, h
+
+    both(case)
+    x = npgrad.tensor([-0.7, 0.3, 1.2], dtype=npgrad.float64, requires_grad=True)
+    assert npgrad.autograd.gradgradcheck(make_legendre(npgrad).apply, (x,))
+
+
+@LIBS
+def test_once_differentiable_refuses_a_second_derivative(L):
+    class Square(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @L.autograd.function.once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = L.tensor([1.0, 2.0], dtype=L.float64, requires_grad=True)
+    v = L.tensor([1.0, 1.0], dtype=L.float64, requires_grad=True)  # a grad_output in the graph
+    (g,) = L.autograd.grad(Square.apply(x), x, v, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        g.sum().backward()

@@ -195,7 +195,11 @@ class Function(metaclass=_FunctionMeta):
 
 
 class _CustomNode(Op):
-    """The graph node of one ``Function.apply``: calls the user's ``backward``."""
+    """The graph node of one ``Function.apply``: calls the user's ``backward``. Under
+    ``create_graph`` the gradients come in as Tensors and the user's backward is recorded
+    (unless it is ``once_differentiable``), so it is differentiable if written with ops."""
+
+    _double = True
 
     def name(self):
         return f"{self.cls.__name__}Backward"
@@ -206,12 +210,13 @@ class _CustomNode(Op):
         if not isinstance(grads, list):
             grads = [grads]
         ctx = self.ctx
+        graph = any(isinstance(g, Tensor) for g in grads)  # create_graph=True
         tensors = []
         for g, shape, dtype in zip(grads, self.shapes, self.dtypes):
             if g is None and ctx.materialize_grads and shape is not None:
                 g = xp.zeros(shape, dtype=dtype)
-            tensors.append(None if g is None else Tensor._make(g, None))
-        with grad_mode.no_grad():
+            tensors.append(g if g is None or isinstance(g, Tensor) else Tensor._make(g, None))
+        with grad_mode.set_grad_enabled(graph):
             result = self.cls.backward(ctx, *tensors)
         if not isinstance(result, tuple):
             result = (result,)
@@ -234,23 +239,24 @@ class _CustomNode(Op):
                     f"function {self.name()} returned a gradient of type {type(r).__name__} at "
                     f"index {i}; expected a Tensor or None"
                 )
-            g = r._data
-            if g.shape != t._data.shape:
+            g = r if graph else r._data
+            if tuple(g.shape) != t._data.shape:
                 try:
-                    xp.broadcast_shapes(g.shape, t._data.shape)
-                    ok = g.size >= t._data.size  # summed down to the input's shape by the engine
+                    xp.broadcast_shapes(tuple(g.shape), t._data.shape)
+                    ok = r._data.size >= t._data.size  # summed down to the input's shape by the engine
                 except ValueError:
                     ok = False
                 if not ok:
                     raise RuntimeError(
                         f"Function {self.name()} returned an invalid gradient at index {i} - got "
-                        f"{list(g.shape)} but expected shape compatible with {list(t._data.shape)}"
+                        f"{list(r._data.shape)} but expected shape compatible with {list(t._data.shape)}"
                     )
             out.append(g)
         return tuple(out)
 
 
 class _OutputNode(Op):
+    _double = True  # gathered by the engine, never called
     """Output ``index`` of a several-output ``_CustomNode`` ``core`` (engine.py gathers)."""
 
     def name(self):
@@ -260,12 +266,37 @@ class _OutputNode(Op):
         raise AssertionError
 
 
+class _TwiceError(Op):
+    """Stands for a ``once_differentiable`` backward's result under create_graph: passes the
+    values through, and raises if differentiated, as PyTorch does."""
+
+    def forward(self, value, *grads):
+        return value
+
+    def backward(self, grad):
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )
+
+
 def once_differentiable(fn):
-    """Mark a ``backward`` as not itself differentiable: it runs with recording off."""
+    """Mark a ``backward`` as not itself differentiable: it runs with recording off, and
+    differentiating its result (create_graph=True) raises."""
+    from .._tensor import Tensor
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
+        recording = grad_mode._state.enabled
         with grad_mode.no_grad():
-            return fn(ctx, *args)
+            result = fn(ctx, *args)
+        live = [a for a in args if isinstance(a, Tensor) and a._requires_grad]
+        if not (recording and live):
+            return result
+        single = not isinstance(result, tuple)
+        out = tuple(
+            _TwiceError.apply(r, *live) if isinstance(r, Tensor) else r
+            for r in ((result,) if single else result)
+        )
+        return out[0] if single else out
 
     return wrapper

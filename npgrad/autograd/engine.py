@@ -300,7 +300,14 @@ def run_backward_graph(roots, root_grads, capture=None, only=None):
                     out.grad = grad if out.grad is None else out.grad + grad
             if fn in captured_fns:
                 capture[id(captured_fns[fn])] = grad
-            if fn.core is not None or not fn._double:
+            core = fn.core
+            if core is not None:  # output i of a several-output custom Function
+                slot = grads.get(core)
+                if slot is None:
+                    slot = grads[core] = [None] * core.n_out
+                slot[fn.index] = grad if slot[fn.index] is None else slot[fn.index] + grad
+                continue
+            if not fn._double:
                 raise RuntimeError(_NO_DOUBLE.format(name=fn.name()))
             if fn.saved is None:
                 raise RuntimeError(_FREED_MESSAGE)
