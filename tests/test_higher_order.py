@@ -91,6 +91,9 @@ SUPPORTED = [
     "log_softmax", "log_softmax_dim0", "index_int", "index_negative", "index_two_ints",
     "index_chain", "index_slice", "index_step", "index_none", "index_none_mid", "index_ellipsis",
     "index_ellipsis_none", "split", "split_fn", "split_sizes", "split_sum", "chunk", "chunk_fn",
+    "abs", "abs_fn", "clamp", "clamp_min", "clamp_max", "clip", "clip_method", "maximum",
+    "minimum", "where", "where_scalar", "where_method", "cat", "cat_dim1", "cat_neg_dim", "stack",
+    "stack_dim", "stack_neg_dim", "mod", "mod_scalar", "masked_fill", "masked_fill_fn",
 ]
 BY_NAME = {op.name: op for op in OPS}
 

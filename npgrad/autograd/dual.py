@@ -136,3 +136,22 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001  (NumPy's name, on purpose)
             x.sum().reshape((1,) * x.ndim) if keepdims else x.sum()
         )
     return x.sum(axis=axis, keepdims=keepdims)
+
+
+def data(x):
+    """The values of ``x`` as an array: for masks and signs, whose derivative is zero, so
+    they enter a recorded formula as constants."""
+    return x._data if _t(x) else x
+
+
+def split(x, offsets, axis):
+    if _t(x):
+        bounds = [0] + [int(o) for o in offsets] + [x.shape[axis]]
+        return [x[(slice(None),) * axis + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+    return xp.split(x, offsets, axis=axis)
+
+
+def unstack(x, axis):
+    if _t(x):
+        return [x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis])]
+    return list(xp.moveaxis(x, axis, 0))

@@ -174,6 +174,7 @@ class Pow(Function):
 
 
 class Remainder(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     """a % b with Python's sign convention (PyTorch's ``remainder``)."""
 
     def forward(self, a, b):
@@ -181,12 +182,13 @@ class Remainder(Function):
         return xp.remainder(a, b)
 
     def backward(self, grad):
-        a, b = self.saved
+        a, b = dual.data(self.saved[0]), dual.data(self.saved[1])  # floor(a / b): a constant
         gb = -grad * xp.floor_divide(a, b) if self.needs[1] else None
         return grad, gb
 
 
 class Maximum(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     """Where a and b tie, each gets half the gradient, as in PyTorch."""
 
     def forward(self, a, b):
@@ -200,14 +202,15 @@ class Maximum(Function):
 def _extreme_grads(fn, grad, loses_a, loses_b):
     """PyTorch's maximum/minimum backward: half each at a tie, nothing to the loser, and the
     whole gradient to both where neither wins (a NaN on either side)."""
-    a, b = fn.saved
-    g = xp.where(a == b, grad / 2, grad)
-    ga = xp.where(loses_a(a, b), 0, g) if fn.needs[0] else None
-    gb = xp.where(loses_b(a, b), 0, g) if fn.needs[1] else None
+    a, b = dual.data(fn.saved[0]), dual.data(fn.saved[1])  # masks: constants
+    g = dual.where(a == b, grad / 2, grad)
+    ga = dual.where(loses_a(a, b), 0, g) if fn.needs[0] else None
+    gb = dual.where(loses_b(a, b), 0, g) if fn.needs[1] else None
     return ga, gb
 
 
 class Minimum(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         self.saved = (a, b)
         return xp.minimum(a, b)
@@ -217,6 +220,7 @@ class Minimum(Function):
 
 
 class Where(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     """where(condition, a, b): a's value where the condition holds, else b's."""
 
     def forward(self, cond, a, b):
@@ -224,9 +228,9 @@ class Where(Function):
         return xp.where(cond, a, b)
 
     def backward(self, grad):
-        (cond,) = self.saved
-        ga = xp.where(cond, grad, 0) if self.needs[1] else None
-        gb = xp.where(cond, 0, grad) if self.needs[2] else None
+        cond = dual.data(self.saved[0])
+        ga = dual.where(cond, grad, 0) if self.needs[1] else None
+        gb = dual.where(cond, 0, grad) if self.needs[2] else None
         return None, ga, gb
 
 

@@ -66,8 +66,10 @@ class Cat(Function):
         self.offsets = xp.cumsum([a.shape[axis] for a in arrays])[:-1]
         return xp.concatenate(arrays, axis=axis)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
-        return tuple(xp.split(grad, self.offsets, axis=self.axis))
+        return tuple(dual.split(grad, self.offsets, self.axis))
 
 
 class Stack(Function):
@@ -75,8 +77,10 @@ class Stack(Function):
         self.axis = axis
         return xp.stack(arrays, axis=axis)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
-        return tuple(xp.moveaxis(grad, self.axis, 0))
+        return tuple(dual.unstack(grad, self.axis))
 
 
 def _is_basic(index):

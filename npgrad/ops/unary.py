@@ -136,8 +136,10 @@ class Abs(Function):
         self.saved = (x,)
         return xp.abs(x)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):  # sign(x); 0 at 0 and at NaN, as PyTorch's sgn
-        return (grad * _sign(self.saved[0]),)
+        return (grad * _sign(dual.data(self.saved[0])),)
 
 
 class Clamp(Function):
@@ -148,8 +150,10 @@ class Clamp(Function):
         self.lo, self.hi = lo, hi
         return xp.clip(x, lo, hi)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
-        x = self.saved[0]
+        x = dual.data(self.saved[0])  # the mask is a constant: its derivative is 0
         inside = xp.ones(x.shape, dtype=bool)
         if self.lo is not None:
             inside &= x >= self.lo
@@ -161,7 +165,11 @@ class Clamp(Function):
 class _Flat(Function):
     """Ops that are flat almost everywhere (sign, floor, ceil, round): gradient zero."""
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
+        if dual._t(grad):  # create_graph: zeros, recorded as a function of grad
+            return (dual.where(xp.zeros(tuple(grad.shape), bool), grad, 0.0),)
         return (xp.zeros_like(grad),)
 
 
