@@ -109,8 +109,10 @@ class Extreme(Function):
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
 
+    _double = True  # backward works on Tensors too (create_graph): the mask is a constant
+
     def backward(self, grad):
-        x, out = self.saved
+        x, out = dual.data(self.saved[0]), dual.data(self.saved[1])
         if self.evenly and out.dtype.kind in "fc" and xp.isnan(out).any():
             hits = xp.isnan(x)  # max()/min() of all elements with a NaN: shared by the NaNs
         else:
@@ -147,6 +149,7 @@ class Var(Function):
         where torch's accumulation does not. inf - inf and the like give nan quietly."""
         if x.dtype == xp.float32:
             x = x.astype(xp.float64)
+            self._double = False  # saved a float64 copy, not the input: no create_graph
         with xp.errstate(all="ignore"):
             return self._var64(x, axes, correction, keepdim)
 
@@ -158,8 +161,12 @@ class Var(Function):
         self.saved = (x, mean)
         return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
+    _double = True  # float64 inputs (see _var)
+
     def backward(self, grad):  # d/dx_i var = 2 (x_i - mean) / (n - correction)
         x, mean = self.saved[:2]
+        if dual._t(x):  # create_graph: the mean as a function of x
+            mean = x.mean(dim=self.axes if self.axes is not None else tuple(range(x.ndim)), keepdim=True)
         g = _unreduce(grad, self.axes, self.keepdim, self.shape)
         scale = 2.0 / self.denominator if self.denominator else xp.nan  # one value: nan, as torch
         return (g * scale * (x - mean),)
@@ -174,10 +181,12 @@ class Std(Var):
         self.saved = self.saved + (out,)
         return out
 
+    _saved_out = 2
+
     def backward(self, grad):
         out = self.saved[2]
-        zero = out == 0
-        return super().backward(xp.where(zero, 0, grad / xp.where(zero, 1, 2 * out)))
+        zero = dual.data(out) == 0
+        return super().backward(dual.where(zero, 0, grad / dual.where(zero, 1, 2 * out)))
 
 
 class Norm2(Function):
@@ -208,9 +217,14 @@ class LogSumExp(Function):
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):  # d/dx_i logsumexp = softmax(x)_i
         x, out = self.saved
-        return (_unreduce(grad, self.axes, self.keepdim, self.shape) * xp.exp(x - out),)
+        if dual._t(x):  # create_graph: out as a function of x
+            dims = self.axes if self.axes is not None else tuple(range(x.ndim))
+            out = logsumexp(x, dims, keepdim=True) if x.ndim else x
+        return (_unreduce(grad, self.axes, self.keepdim, self.shape) * dual.exp(x - out),)
 
 
 class Softmax(Function):
