@@ -94,7 +94,7 @@ SUPPORTED = [
     "abs", "abs_fn", "clamp", "clamp_min", "clamp_max", "clip", "clip_method", "maximum",
     "minimum", "where", "where_scalar", "where_method", "max", "max_fn", "min", "min_fn", "var",
     "var_dim", "var_tuple", "var_keepdim", "var_biased", "var_correction", "std", "std_dim",
-    "std_biased", "std_correction", "logsumexp", "logsumexp_keepdim", "logsumexp_tuple", "cat", "cat_dim1", "cat_neg_dim", "stack",
+    "std_biased", "std_correction", "norm", "norm_dim", "logsumexp", "logsumexp_keepdim", "logsumexp_tuple", "cat", "cat_dim1", "cat_neg_dim", "stack",
     "stack_dim", "stack_neg_dim", "mod", "mod_scalar", "masked_fill", "masked_fill_fn",
 ]
 BY_NAME = {op.name: op for op in OPS}

@@ -199,10 +199,16 @@ class Norm2(Function):
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
         x, out = self.saved
+        zero = dual.data(out) == 0
+        if dual._t(x):  # create_graph: the norm as a function of x
+            dims = self.axes if self.axes is not None else tuple(range(x.ndim))
+            out = (x * x).sum(dim=dims, keepdim=True).sqrt() if x.ndim else abs(x)
         g = _unreduce(grad, self.axes, self.keepdim, self.shape)
-        return (g * x / xp.where(out == 0, 1, out),)
+        return (g * x / dual.where(zero, 1, out),)
 
 
 class LogSumExp(Function):
