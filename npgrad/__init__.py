@@ -163,3 +163,26 @@ _LAZY_ATTRS.update({"compile": (".compiler", "compile"),
                     "autocast": (".amp.autocast_mode", "autocast"),
                     "is_autocast_enabled": (".amp.autocast_mode", "is_autocast_enabled"),
                     "get_autocast_dtype": (".amp.autocast_mode", "get_autocast_dtype")})
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly as _set_detect_anomaly  # noqa: E402,F401
+from .ops.fmod import fmod  # noqa: E402,F401
+
+import warnings as _warnings  # noqa: E402
+
+# NumPy's floating-point warnings ("divide by zero encountered", "invalid value ...") from
+# npgrad's own ops: PyTorch is silent there (inf and nan are the answer), so npgrad is too.
+# Only warnings raised from npgrad's modules are filtered; the user's NumPy code keeps its own.
+# (A tool that resets the warning filters after import, as pytest does per test, can call
+# ``npgrad._quiet_numpy_warnings()`` again.)
+
+
+def _quiet_numpy_warnings():
+    _warnings.filterwarnings(
+        "ignore",
+        message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+        category=RuntimeWarning,
+        module=r"npgrad(\.|$)",
+    )
+
+
+_quiet_numpy_warnings()

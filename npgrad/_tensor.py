@@ -16,6 +16,7 @@ from collections import namedtuple
 
 from . import _backend, _dtype
 from .autograd import grad_mode
+from .autograd import version as _versions
 
 xp = _backend.xp
 _ndarray = _backend.ndarray
@@ -114,7 +115,7 @@ ReturnTypes = namedtuple("values_indices", ["values", "indices"])
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_hooks", "_vc", "__weakref__")
 
     # NumPy must not treat a Tensor as an array in `ndarray * tensor`: it defers to our
     # reflected operators, so the result is a Tensor that stays in the graph.
@@ -290,7 +291,15 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def detach(self):
-        return Tensor._make(self._data, None)
+        t = Tensor._make(self._data, None)
+        t._vc = _versions.counter(self)  # shares memory and version counter, as in PyTorch
+        return t
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen (shared with its views
+        and ``.detach()``; ``.data`` counts apart, as in PyTorch)."""
+        return _versions.version(self)
 
     def detach_(self):
         self.grad_fn = None
@@ -365,7 +374,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd import backward
 
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     # ------------------------------------------------------------------ Python protocol
     def __len__(self):
@@ -376,7 +385,7 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        if self._requires_grad and grad_mode._enabled:
+        if self._requires_grad and grad_mode._state.enabled:
             return (self[i] for i in range(self._data.shape[0]))
         return (Tensor._make(row, None) for row in self._data)
 
@@ -561,7 +570,8 @@ class Tensor:
     def remainder(self, other):
         return _ops.arithmetic.remainder(self, other)
 
-    fmod = remainder
+    def fmod(self, other):
+        return _ops.fmod.fmod(self, other)
 
     def pow(self, exponent):
         return _ops.arithmetic.pow(self, exponent)
@@ -718,13 +728,15 @@ class Tensor:
         return _ops.reduction.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim, dtype=None):
-        return _ops.reduction.softmax(self, dim)
+        x = self if dtype is None else self.type(dtype)  # dtype=: cast first, as in PyTorch
+        return _ops.reduction.softmax(x, dim)
 
     def log_softmax(self, dim, dtype=None):
-        return _ops.reduction.log_softmax(self, dim)
+        x = self if dtype is None else self.type(dtype)
+        return _ops.reduction.log_softmax(x, dim)
 
-    def cumsum(self, dim):
-        return _ops.reduction.cumsum(self, dim)
+    def cumsum(self, dim, dtype=None):
+        return _ops.reduction.cumsum(self, dim, dtype)
 
     def norm(self, p=2, dim=None, keepdim=False):
         return _ops.reduction.norm(self, p, dim, keepdim)
@@ -750,7 +762,7 @@ class Tensor:
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, builtins.int)):
-            return self.type(shape[0])  # view(dtype): reinterpretation is not supported
+            return _ops.dtype_view.view_dtype(self, shape[0])  # the same bytes, another dtype
         return _ops.shape.reshape(self, _shape_args(shape))
 
     def view_as(self, other):

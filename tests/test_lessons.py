@@ -316,3 +316,17 @@ def test_lesson_figures_are_written_with_out_dir(capsys, tmp_path):
     r, out = quiet_run("pixel-similarity", capsys, out_dir=tmp_path)
     assert r["figure"] == os.path.join(str(tmp_path), "ideal_3_7.png")
     assert open(r["figure"], "rb").read(4) == b"\x89PNG" and "saved" in out
+
+
+# ---------------------------------------------------------------------- second derivatives
+def test_second_derivatives_lesson_newton_beats_gradient_descent(capsys):
+    r, out = quiet_run("second-derivatives", capsys)
+    assert r["d_dx"] == 12.0 and r["d2_dx2"] == 12.0  # 3x**2 and 6x at x = 2
+    x = torch.tensor(-1.2, dtype=torch.float64)
+    y = torch.tensor(1.0, dtype=torch.float64)
+    h = torch.autograd.functional.hessian(lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2, (x, y))
+    np.testing.assert_allclose(r["hessian_start"], [[h[0][0].item(), h[0][1].item()], [h[1][0].item(), h[1][1].item()]])
+    np.testing.assert_allclose(r["newton_point"], [1.0, 1.0], atol=1e-9)
+    assert r["newton_steps"] <= 10
+    assert r["gd_steps"] == 2000 and r["gd_loss"] > 1e-6  # still crawling along the valley
+    assert "Newton's method" in out

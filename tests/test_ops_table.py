@@ -401,7 +401,7 @@ def test_gradcheck(op, shapes):
 def test_gradcheck_catches_a_wrong_gradient():
     """gradcheck itself must be able to fail: a Function whose backward is off by 2x."""
 
-    class WrongSquare(npgrad.autograd.Function):
+    class WrongSquare(npgrad.autograd.function.Op):
         def forward(self, x):
             self.saved = (x,)
             return x * x

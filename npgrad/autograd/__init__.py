@@ -1,13 +1,19 @@
 """Reverse-mode automatic differentiation: ``backward``, ``grad``, ``gradcheck``, ``Function``."""
 from .. import _backend
-from .engine import Capture, run_backward
-from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import GradcheckError, gradcheck
+from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
+from .custom import Function, FunctionCtx, once_differentiable
+from .engine import Capture, run_backward, run_backward_graph
+from .grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function", "backward", "grad", "gradcheck", "GradcheckError",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+    "is_inference_mode_enabled", "FunctionCtx", "once_differentiable", "detect_anomaly",
+    "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "gradgradcheck",
+    "functional",
 ]
 
 
@@ -44,27 +50,37 @@ def _as_list(x):
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
-    if create_graph:
-        raise NotImplementedError("npgrad does not support higher-order gradients (create_graph=True)")
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (with ``create_graph``, as
+    Tensors that are themselves differentiable)."""
     tensors = _as_list(tensors)
     grads = _root_grads(tensors, None if grad_tensors is None else _as_list(grad_tensors))
-    run_backward(tensors, grads, bool(retain_graph))
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        for t in inputs:
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if create_graph:
+        run_backward_graph(tensors, _graph_root_grads(tensors, grad_tensors, grads), only=inputs)
+        return
+    run_backward(tensors, grads, bool(retain_graph), only=inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated)."""
     from .._tensor import Tensor
 
-    if create_graph:
-        raise NotImplementedError("npgrad does not support higher-order gradients (create_graph=True)")
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     for i, t in enumerate(inputs):
         if not t._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
     grads = _root_grads(outputs, None if grad_outputs is None else _as_list(grad_outputs))
     capture = Capture(inputs)
-    run_backward(outputs, grads, bool(retain_graph), capture)
+    if create_graph:
+        run_backward_graph(outputs, _graph_root_grads(outputs, grad_outputs, grads), capture)
+    else:
+        run_backward(outputs, grads, bool(retain_graph), capture)
     result = []
     for i, t in enumerate(inputs):
         g = capture[id(t)]
@@ -73,5 +89,26 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"One of the differentiated Tensors (input {i}) appears to not have been used in "
                 "the graph. Set allow_unused=True if this is the desired behavior."
             )
-        result.append(None if g is None else Tensor._make(g.copy(), None))
+        if g is None:
+            result.append(None)
+        elif isinstance(g, Tensor):  # create_graph: a Tensor in the graph
+            result.append(g)
+        else:
+            result.append(Tensor._make(g.copy(), None))
     return tuple(result)
+
+
+def _graph_root_grads(tensors, given, arrays):
+    """The root gradients as Tensors: the ones the caller gave (they may be in a graph
+    themselves, as in double backward), else the arrays made by ``_root_grads``."""
+    from .._tensor import Tensor
+
+    given = None if given is None else _as_list(given)
+    out = []
+    for i, a in enumerate(arrays):
+        g = None if given is None else given[i]
+        out.append(g if isinstance(g, Tensor) else Tensor._make(a, None))
+    return out
+
+
+from . import functional  # noqa: E402  (jacobian, hessian, vjp, jvp, hvp, vhp)

@@ -1,8 +1,13 @@
-"""``Function``: one differentiable op, its forward beside its backward.
+"""``Op``: one differentiable op, its forward beside its backward (npgrad's internal op base).
 
-Write an op by subclassing ``Function``::
+``Op`` was called ``Function``; ``Function`` stays here as an alias of ``Op`` for the ops that
+still subclass it under that name. The PyTorch-style class users subclass, with static
+``forward(ctx, ...)``/``backward(ctx, ...)`` on Tensors, is ``npgrad.autograd.Function``
+(autograd/custom.py).
 
-    class Mul(Function):
+Write an op by subclassing ``Op``::
+
+    class Mul(Op):
         def forward(self, a, b):           # NumPy arrays (or constants) in
             self.saved = (a, b)            # what backward needs; freed after backward
             return a * b                   # one NumPy array out
@@ -27,19 +32,33 @@ Rules an op can rely on, and must keep:
 """
 from .. import _backend
 from . import grad_mode
+from . import anomaly as _anomaly
+from .anomaly import _enabled as _ANOMALY
+from .version import _epoch as _EPOCH, share as _share_version
 
 _ndarray = _backend.ndarray
 _asarray = _backend.xp.asarray
 _new = object.__new__
+_grad_state = grad_mode._state  # a threading.local: the grad mode is per thread
 
 
-class Function:
+class Op:
     saved = ()  # arrays kept for backward; None once freed
     needs = ()  # per positional input: does it need a gradient?
     inputs = ()  # per positional input: the Tensor, or None for a constant
     parents = ()  # per positional input: its grad_fn when this op ran (the graph's edge)
     _retained = None  # weakref to the output Tensor when it called retain_grad()
     _hooks = None  # gradient hooks registered on the output Tensor
+    _view = False  # True for ops whose output may be a NumPy view of input 0 (shares its version)
+    _epoch = 0  # version.py's epoch when this node was recorded
+    _out_vc = None  # the output's version counter, once the output was changed in place
+    # Per input i: the inputs whose gradients use input i's saved values (None: any). Lets
+    # the in-place check skip values PyTorch would not have saved (``h * 3`` needs no h).
+    _saved_for = None
+    core = None  # set on the per-output nodes of a several-output custom Function
+    _double = False  # backward also runs on Tensors (create_graph=True): see dual.py
+    _saved_out = None  # index in ``saved`` of the op's output, for create_graph
+    _stack = None  # the forward's traceback, recorded in anomaly mode
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError
@@ -61,12 +80,15 @@ class Function:
                     record = True
             else:
                 arrays.append(a)
-        record = record and grad_mode._enabled
+        record = record and _grad_state.enabled  # this thread's grad mode
         if record:
             # the graph's edges: each input and its grad_fn as it is now (a later in-place
             # op may give the tensor a new grad_fn; this node must keep pointing at the old)
             fn.inputs = [a if isinstance(a, Tensor) else None for a in args]
             fn.parents = [a.grad_fn if isinstance(a, Tensor) else None for a in args]
+            fn._epoch = _EPOCH[0]
+            if _ANOMALY[0]:
+                fn._stack = _anomaly.forward_stack()
         try:
             out = fn.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -83,6 +105,8 @@ class Function:
         else:
             t._requires_grad = False
             t.grad_fn = None
+        if cls._view and out.base is not None:
+            _share_version(t, args[0])
         return t
 
     # PyTorch names a node "MulBackward0"; so do we, for repr and error messages.
@@ -96,6 +120,18 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+
+Function = Op  # the old name, kept for ops written against it
+
+
+def __getattr__(name):
+    # ``torch.autograd.function.once_differentiable`` / ``FunctionCtx`` live in custom.py
+    if name in ("once_differentiable", "FunctionCtx"):
+        from . import custom
+
+        return getattr(custom, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _op_error(cls, args, err):

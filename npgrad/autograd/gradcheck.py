@@ -62,3 +62,34 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                     raise GradcheckError(msg)
                 return False
     return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Check second derivatives as ``torch.autograd.gradgradcheck`` does: ``gradcheck`` of the
+    function (inputs, v) -> d(fn(inputs))/d(inputs) · v, built with ``create_graph=True``.
+    Without ``grad_outputs``, v is random (float64, seeded) and also checked."""
+    from .._tensor import Tensor
+    from . import grad
+
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    n = len(inputs)
+    outputs = [o for o in _outputs(fn, inputs) if o._requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [
+            Tensor._make(rng.standard_normal(o._data.shape), None).requires_grad_(True) for o in outputs
+        ]
+    grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+
+    def first_derivatives(*args):
+        from .grad_mode import enable_grad
+
+        xs, vs = args[:n], args[n:]
+        with enable_grad():  # gradcheck's numerical part runs this under no_grad
+            outs = [o for o in _outputs(fn, xs) if o._requires_grad]
+            diff = [x for x in xs if isinstance(x, Tensor) and x._requires_grad]
+            gs = grad(outs, diff, list(vs), create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None and g._requires_grad)
+
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

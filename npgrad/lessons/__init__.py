@@ -34,6 +34,7 @@ LESSONS = {
     "mnist-augmented": ("mnist_augmented", "seed 003's CropPad + RandomCrop pipeline, batch 128, 3 epochs"),
     "look-inside": ("look_inside", "forward hooks: each layer's activations and gradients"),
     "mnist-cnn": ("mnist_cnn", "a small convolutional network past 99% on MNIST"),
+    "second-derivatives": ("second_derivatives", "Newton's method with autograd Hessians vs gradient descent"),
     "sequences": ("sequences", "names, character by character: bigram, MLP, RNN, LSTM, transformer"),
 }
 

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from ..autograd import version as _versions
 from ..random import get_rng
 
 _LINEAR_LIKE = (
@@ -82,6 +83,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     draw *= b - a
     draw += a
     data[...] = draw
+    _versions.bump(tensor)  # an in-place fill, as in PyTorch
     return tensor
 
 
@@ -92,6 +94,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     draw *= std
     draw += mean
     data[...] = draw
+    _versions.bump(tensor)  # an in-place fill, as in PyTorch
     return tensor
 
 
@@ -119,6 +122,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     else:  # a tiny acceptance rate: sample the rest through the normal's inverse CDF
         flat[bad] = _inverse_cdf_truncated(rng, bad.size, mean, std, a, b)
     data[...] = flat.reshape(data.shape)
+    _versions.bump(tensor)  # an in-place fill, as in PyTorch
     return tensor
 
 
@@ -143,6 +147,7 @@ def _inverse_cdf_truncated(rng, n, mean, std, a, b):
 def constant_(tensor, val):
     """Fill with ``val``."""
     tensor._data[...] = val
+    _versions.bump(tensor)
     return tensor
 
 
@@ -161,6 +166,7 @@ def eye_(tensor):
     data = tensor._data
     data[...] = 0
     np.fill_diagonal(data, 1)
+    _versions.bump(tensor)  # an in-place fill, as in PyTorch
     return tensor
 
 

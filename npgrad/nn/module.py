@@ -24,6 +24,7 @@ from collections.abc import MutableMapping
 from .. import _dtype
 from .._tensor import Size, Tensor
 from ..autograd import grad_mode
+from ..autograd import version as _versions
 from .hooks import RemovableHandle
 from .parameter import Buffer, Parameter
 
@@ -602,6 +603,7 @@ class Module:
                 setattr(self, name, new)
             else:
                 param._data[...] = array  # in place: casts to the model's dtype
+                _versions.bump(param)
         for key in state_dict:
             if not key.startswith(prefix):
                 continue

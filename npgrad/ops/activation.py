@@ -177,15 +177,15 @@ def _float_input(x, op):
 def maybe_inplace(x, result_fn, inplace_):
     """``inplace=True``: write the result into ``x`` (PyTorch's ``relu_`` and friends).
 
-    Outside a recording graph the array is overwritten; inside one, ``x`` takes over the
-    out-of-place result (its old array stays intact for nodes that saved it).
+    Outside a recording graph the array is overwritten; inside one, the out-of-place result
+    is written into ``x``, which takes its node (see ops/inplace.py). Both bump the version.
     """
     if not inplace_:
         return result_fn(x)
     if inplace._records(x):
         return inplace._take_over(x, result_fn(inplace._before(x)))
     x._data[...] = result_fn(x)._data
-    return x
+    return inplace._written(x)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

@@ -8,6 +8,7 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd import dual
 from ..autograd.function import Function
 
 # ---------------------------------------------------------------- type promotion
@@ -88,6 +89,7 @@ def _float_operands(a, b):
 
 # ---------------------------------------------------------------- the ops
 class Add(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         return a + b
 
@@ -96,6 +98,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         return a - b
 
@@ -104,6 +107,9 @@ class Sub(Function):
 
 
 class Mul(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_for = ((1,), (0,))  # a is needed only for b's gradient, and b for a's
+
     def forward(self, a, b):
         self.saved = (a, b)
         return a * b
@@ -114,6 +120,9 @@ class Mul(Function):
 
 
 class Div(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_for = ((1,), (0, 1))
+
     def forward(self, a, b):
         self.saved = (a, b)
         return a / b
@@ -126,6 +135,7 @@ class Div(Function):
 
 
 class Neg(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a):
         return -a
 
@@ -159,29 +169,40 @@ def _power(a, b):
 
 
 class Pow(Function):
+    _double = True
+    _saved_out = 2
     """a ** b. d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0 <= b."""
 
     def forward(self, a, b):
         out = _power(a, b)
         self.saved = (a, b, out)
+        if isinstance(b, xp.ndarray) and not xp.all(xp.greater(a, 0)):
+            # a tensor exponent over a base <= 0: the second derivative's special cases
+            # (0 ** 0, log of a negative) are not PyTorch's yet: refuse create_graph here
+            self._double = False
         return out
 
     def backward(self, grad):
         a, b, out = self.saved
         ga = gb = None
         if self.needs[0]:  # a**0 is flat: its derivative is 0 even at a = 0, as PyTorch
-            if isinstance(b, xp.ndarray):
+            if isinstance(b, (xp.ndarray, Tensor)):  # a Tensor under create_graph
                 with xp.errstate(divide="ignore", invalid="ignore"):
-                    ga = grad * xp.where(b == 0, 0, b * a ** (b - 1))
+                    ga = grad * dual.where(b == 0, 0, b * a ** (b - 1))
+            elif b == 0.5:  # PyTorch takes x ** 0.5 as sqrt: 1 / (2 sqrt(x)) (-inf at -0)
+                ga = grad / (2 * out)
             else:
-                ga = grad * (b * _power(a, b - 1)) if b != 0 else xp.zeros_like(grad)
+                # arrays: the fast small-exponent powers; Tensors (create_graph): recorded
+                power = _power(a, b - 1) if type(a) is xp.ndarray else a ** (b - 1)
+                ga = grad * (b * power) if b != 0 else xp.zeros_like(grad)
         if self.needs[1]:  # nan where a < 0 (no real log), as PyTorch
             with xp.errstate(divide="ignore", invalid="ignore"):
-                gb = grad * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
+                gb = grad * dual.where((a == 0) & (b >= 0), 0, out * dual.log(a))
         return ga, gb
 
 
 class Remainder(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     """a % b with Python's sign convention (PyTorch's ``remainder``)."""
 
     def forward(self, a, b):
@@ -189,12 +210,13 @@ class Remainder(Function):
         return xp.remainder(a, b)
 
     def backward(self, grad):
-        a, b = self.saved
+        a, b = dual.data(self.saved[0]), dual.data(self.saved[1])  # floor(a / b): a constant
         gb = -grad * xp.floor_divide(a, b) if self.needs[1] else None
         return grad, gb
 
 
 class Maximum(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     """Where a and b tie, each gets half the gradient, as in PyTorch."""
 
     def forward(self, a, b):
@@ -202,23 +224,31 @@ class Maximum(Function):
         return xp.maximum(a, b)
 
     def backward(self, grad):
-        a, b = self.saved
-        share = (a > b) + 0.5 * (a == b)
-        return (grad * share if self.needs[0] else None), (grad * (1 - share) if self.needs[1] else None)
+        return _extreme_grads(self, grad, xp.less, xp.greater)
+
+
+def _extreme_grads(fn, grad, loses_a, loses_b):
+    """PyTorch's maximum/minimum backward: half each at a tie, nothing to the loser, and the
+    whole gradient to both where neither wins (a NaN on either side)."""
+    a, b = dual.data(fn.saved[0]), dual.data(fn.saved[1])  # masks: constants
+    g = dual.where(a == b, grad / 2, grad)
+    ga = dual.where(loses_a(a, b), 0, g) if fn.needs[0] else None
+    gb = dual.where(loses_b(a, b), 0, g) if fn.needs[1] else None
+    return ga, gb
 
 
 class Minimum(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         self.saved = (a, b)
         return xp.minimum(a, b)
 
     def backward(self, grad):
-        a, b = self.saved
-        share = (a < b) + 0.5 * (a == b)
-        return (grad * share if self.needs[0] else None), (grad * (1 - share) if self.needs[1] else None)
+        return _extreme_grads(self, grad, xp.greater, xp.less)
 
 
 class Where(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     """where(condition, a, b): a's value where the condition holds, else b's."""
 
     def forward(self, cond, a, b):
@@ -226,9 +256,9 @@ class Where(Function):
         return xp.where(cond, a, b)
 
     def backward(self, grad):
-        (cond,) = self.saved
-        ga = xp.where(cond, grad, 0) if self.needs[1] else None
-        gb = xp.where(cond, 0, grad) if self.needs[2] else None
+        cond = dual.data(self.saved[0])
+        ga = dual.where(cond, grad, 0) if self.needs[1] else None
+        gb = dual.where(cond, 0, grad) if self.needs[2] else None
         return None, ga, gb
 
 

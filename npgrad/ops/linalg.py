@@ -5,11 +5,15 @@ treated as a row (left) or a column (right) vector, as NumPy and PyTorch do.
 """
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd import dual
 from ..autograd.function import Function
 from .. import _fast
 
 
 class MatMul(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_for = ((1,), (0,))
+
     def forward(self, a, b):
         self.saved = (a, b)
         return xp.matmul(a, b)
@@ -21,16 +25,16 @@ class MatMul(Function):
         b2 = b[:, None] if b1 else b  # (k,) -> (k, 1)
         g = grad  # put back the axes a 1-D operand dropped (vector @ vector: both)
         if b1:
-            g = xp.expand_dims(g, -1)
+            g = dual.expand_dims(g, -1)
         if a1:
-            g = xp.expand_dims(g, -2)
+            g = dual.expand_dims(g, -2)
         ga = gb = None
         if self.needs[0]:
-            ga = xp.matmul(g, xp.swapaxes(b2, -1, -2))
+            ga = dual.matmul(g, dual.swapaxes(b2, -1, -2))
             if a1:
                 ga = ga[..., 0, :]
         if self.needs[1]:
-            gb = xp.matmul(xp.swapaxes(a2, -1, -2), g)
+            gb = dual.matmul(dual.swapaxes(a2, -1, -2), g)
             if b1:
                 gb = gb[..., 0]
         return ga, gb
@@ -42,6 +46,8 @@ class Linear(Function):
     Fusing saves building three nodes (transpose, matmul, add) per layer per step, and lets
     the backward skip dL/dx for the first layer, whose input (the data) needs no gradient.
     """
+
+    _saved_for = ((1,), (0,), ())
 
     def forward(self, x, weight, bias=None):
         self.saved = (x, weight)
@@ -56,19 +62,28 @@ class Linear(Function):
             out += bias  # in place: `out` is ours, fresh from the matmul
         return out
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
         x, weight = self.saved
         gx = None
         if self.needs[0]:
-            if grad.ndim >= 2:
-                gx = _fast.matmul(grad.reshape(-1, grad.shape[-1]), weight)
-                gx = gx.reshape(grad.shape[:-1] + (weight.shape[1],))
+            if grad.ndim >= 2:  # (batch..., out) as one (n, out) product
+                gx = _mm(grad.reshape(-1, grad.shape[-1]), weight)
+                gx = gx.reshape(tuple(grad.shape[:-1]) + (weight.shape[1],))
             else:
                 gx = grad @ weight
         g2 = grad.reshape(-1, grad.shape[-1])  # (batch..., out) -> (n, out)
-        gw = _fast.matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs[1] else None
-        gb = g2.sum(axis=0) if self.needs[2] else None
+        gw = _mm(g2.T, x.reshape(-1, x.shape[-1])) if self.needs[1] else None
+        gb = dual.sum(g2, axis=0) if self.needs[2] else None
         return gx, gw, gb
+
+
+def _mm(a, b):
+    """2-D matmul: rows split between threads for arrays; recorded for Tensors (create_graph)."""
+    if type(a) is xp.ndarray and type(b) is xp.ndarray:
+        return _fast.matmul(a, b)
+    return dual.matmul(a, b)
 
 
 def _check_matmul(a, b):

@@ -19,8 +19,10 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import shape as shape_ops
+from .unary import _sign
 
 _REDUCTIONS = ("none", "mean", "sum")
+_EPS12 = xp.float32(1e-12)  # PyTorch's BCE epsilon is a float: 9.99999996e-13 in float64
 
 
 def _reduce(values, reduction, denom=None):
@@ -29,12 +31,19 @@ def _reduce(values, reduction, denom=None):
     total = values.sum()
     if reduction == "sum":
         return total
-    return total / (values.size if denom is None else denom)
+    with xp.errstate(divide="ignore", invalid="ignore"):  # 0 / 0: every row ignored -> nan
+        return total / (values.size if denom is None else denom)
 
 
 def _scale(grad, reduction, n):
-    """d(loss)/d(each value) from the incoming gradient: grad, or grad / n for 'mean'."""
-    return grad / n if reduction == "mean" else grad
+    """d(loss)/d(each value) from the incoming gradient: grad, or grad / n for 'mean'.
+    With nothing to average (every target ignored, n = 0) the loss is nan but the gradient
+    is zero, as in PyTorch."""
+    if reduction != "mean":
+        return grad
+    if n is not None and not xp.all(n):
+        return xp.zeros_like(grad)
+    return grad / n
 
 
 # ---------------------------------------------------------------------- cross-entropy
@@ -139,7 +148,7 @@ class BinaryCrossEntropy(Function):
             scale = scale * w
         gx = gy = None
         if self.needs[0]:  # (x - y) / (x (1 - x)), the denominator kept away from 0
-            gx = scale * (x - y) / xp.maximum((1 - x) * x, 1e-12)
+            gx = scale * (x - y) / xp.maximum((1 - x) * x, _EPS12)
         if self.needs[1]:
             gy = scale * (xp.log1p(-x) - xp.log(x))
         return gx, gy, None
@@ -192,17 +201,20 @@ def _broadcast_size(*arrays):
 
 # ---------------------------------------------------------------------- regression
 class MseLoss(Function):
-    """(x - y)^2; gradient 2 (x - y)."""
+    """(x - y)^2; gradient 2 (x - y). Saves x and y (not x - y), so that the same backward
+    runs on Tensors for create_graph."""
+
+    _double = True
 
     def forward(self, x, y, reduction="mean"):
         diff = x - y
-        self.saved = (diff,)
-        self.reduction = reduction
+        self.saved = (x, y)
+        self.reduction, self.n = reduction, diff.size
         return _reduce(diff * diff, reduction)
 
     def backward(self, grad):
-        (diff,) = self.saved
-        g = (2 * _scale(grad, self.reduction, diff.size)) * diff
+        x, y = self.saved
+        g = (2 * _scale(grad, self.reduction, self.n)) * (x - y)
         return g, (-g if self.needs[1] else None)
 
 
@@ -217,7 +229,7 @@ class L1Loss(Function):
 
     def backward(self, grad):
         (diff,) = self.saved
-        g = xp.sign(diff) * _scale(grad, self.reduction, diff.size)
+        g = _sign(diff) * _scale(grad, self.reduction, diff.size)  # 0 at NaN, as PyTorch
         return g, (-g if self.needs[1] else None)
 
 
@@ -271,8 +283,8 @@ class KlDivLoss(Function):
             values = p * (t - x)
         else:
             p = t
-            safe = xp.where(t > 0, t, 1)
-            values = xp.where(t > 0, t * xp.log(safe), 0) - t * x
+            with xp.errstate(all="ignore"):  # xlogy(t, t): 0 at t = 0, nan below, as torch
+                values = xp.where(t == 0, 0, t * xp.log(t)) - t * x
         self.saved = (x, t, p)
         self.reduction, self.log_target = reduction, log_target
         if reduction == "batchmean":
@@ -291,8 +303,9 @@ class KlDivLoss(Function):
             if self.log_target:
                 gt = p * (t - x + 1) * scale
             else:
-                safe = xp.where(t > 0, t, 1)
-                gt = (xp.log(safe) + 1 - x) * scale
+                # log t + 1 - x, and nan outside 0 < t < inf (t = 0 included), as torch
+                with xp.errstate(all="ignore"):
+                    gt = xp.where((t > 0) & (t < xp.inf), xp.log(t) + 1 - x, xp.nan) * scale
         return gx, gt
 
 

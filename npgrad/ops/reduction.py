@@ -8,6 +8,7 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import ReturnTypes, Tensor, _dim
+from ..autograd import dual
 from ..autograd.function import Function
 
 
@@ -32,13 +33,14 @@ def _drop_axes(out, axes):
 def _unreduce(grad, axes, keepdim, shape):
     """The gradient of a reduction, shaped to broadcast against the input."""
     if axes is None:
-        return xp.broadcast_to(grad.reshape((1,) * len(shape)), shape)
+        return dual.broadcast_to(grad.reshape((1,) * len(shape)), shape)
     if not keepdim:
-        grad = xp.expand_dims(grad, axes)
-    return xp.broadcast_to(grad, shape)
+        grad = dual.expand_dims(grad, axes)
+    return dual.broadcast_to(grad, shape)
 
 
 class Sum(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x, axes=None, keepdim=False, dtype=None):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         # ufunc.reduce directly: ndarray.sum() goes through a Python wrapper in NumPy
@@ -49,6 +51,7 @@ class Sum(Function):
 
 
 class Mean(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x, axes=None, keepdim=False):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         total = xp.add.reduce(x, axis=axes, keepdims=keepdim)  # as x.mean(), minus its wrapper
@@ -67,11 +70,24 @@ class Prod(Function):
     def forward(self, x, axis=None, keepdim=False):
         self.axis, self.keepdim, self.shape = axis, keepdim, x.shape
         self.saved = (x,)
-        return x.prod(axis=axis, keepdims=keepdim)
+        with xp.errstate(all="ignore"):  # inf, nan (inf * 0) as the answer, quietly, as torch
+            return x.prod(axis=axis, keepdims=keepdim)
 
     def backward(self, grad):
+        with xp.errstate(all="ignore"):
+            return self._backward(grad)
+
+    def _backward(self, grad):
         (x,) = self.saved
         if x.size == 0:
+            return (xp.zeros(self.shape, grad.dtype),)
+        axes = None if self.axis is None else (self.axis,)
+        zeros = xp.count_nonzero(x == 0)
+        if x.dtype.kind in "fc" and not zeros:
+            # no zeros: prod / x, as PyTorch (a NaN or inf then spreads as it does there)
+            out = x.prod(axis=self.axis, keepdims=True)
+            return (_unreduce(grad, axes, self.keepdim, self.shape) * (out / x),)
+        if self.axis is None and zeros > 1:  # the whole product with two zeros: flat
             return (xp.zeros(self.shape, grad.dtype),)
         axis = self.axis
         flat = x.reshape(-1) if axis is None else x
@@ -81,24 +97,29 @@ class Prod(Function):
         rev = xp.flip(flat, axis=ax)
         after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.delete(rev, -1, axis=ax)], axis=ax), axis=ax), axis=ax)
         others = (before * after).reshape(self.shape)
-        axes = None if axis is None else (axis,)
         return (_unreduce(grad, axes, self.keepdim, self.shape) * others,)
 
 
 class Extreme(Function):
     """max/min over axes (amax/amin): the gradient is shared evenly among tied extremes."""
 
-    def forward(self, x, axes=None, keepdim=False, largest=True):
+    def forward(self, x, axes=None, keepdim=False, largest=True, evenly=False):
         out = (xp.amax if largest else xp.amin)(x, axis=axes, keepdims=True)
-        self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
+        self.axes, self.keepdim, self.shape, self.evenly = axes, keepdim, x.shape, evenly
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
 
+    _double = True  # backward works on Tensors too (create_graph): the mask is a constant
+
     def backward(self, grad):
-        x, out = self.saved
-        hits = x == out
+        x, out = dual.data(self.saved[0]), dual.data(self.saved[1])
+        if self.evenly and out.dtype.kind in "fc" and xp.isnan(out).any():
+            hits = xp.isnan(x)  # max()/min() of all elements with a NaN: shared by the NaNs
+        else:
+            hits = x == out
         count = hits.sum(axis=self.axes, keepdims=True)
-        return (_unreduce(grad, self.axes, self.keepdim, self.shape) * hits / count,)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # amax with a NaN: 0/0, as torch
+            return (_unreduce(grad, self.axes, self.keepdim, self.shape) * hits / count,)
 
 
 class ExtremeAlong(Function):
@@ -121,6 +142,18 @@ class ExtremeAlong(Function):
 
 class Var(Function):
     def forward(self, x, axes=None, correction=1, keepdim=False):
+        return self._var(x, axes, correction, keepdim).astype(x.dtype, copy=False)
+
+    def _var(self, x, axes, correction, keepdim):
+        """The variance, in float64 for a float32 input: (1e38 - mean)**2 must not overflow
+        where torch's accumulation does not. inf - inf and the like give nan quietly."""
+        if x.dtype == xp.float32:
+            x = x.astype(xp.float64)
+            self._double = False  # saved a float64 copy, not the input: no create_graph
+        with xp.errstate(all="ignore"):
+            return self._var64(x, axes, correction, keepdim)
+
+    def _var64(self, x, axes, correction, keepdim):
         mean = x.mean(axis=axes, keepdims=True)
         n = x.size if axes is None else builtins.int(xp.prod([x.shape[a] for a in axes]))
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
@@ -128,8 +161,12 @@ class Var(Function):
         self.saved = (x, mean)
         return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
+    _double = True  # float64 inputs (see _var)
+
     def backward(self, grad):  # d/dx_i var = 2 (x_i - mean) / (n - correction)
         x, mean = self.saved[:2]
+        if dual._t(x):  # create_graph: the mean as a function of x
+            mean = x.mean(dim=self.axes if self.axes is not None else tuple(range(x.ndim)), keepdim=True)
         g = _unreduce(grad, self.axes, self.keepdim, self.shape)
         scale = 2.0 / self.denominator if self.denominator else xp.nan  # one value: nan, as torch
         return (g * scale * (x - mean),)
@@ -140,14 +177,16 @@ class Std(Var):
     PyTorch, where sqrt's own derivative would give 0 * inf = nan."""
 
     def forward(self, x, axes=None, correction=1, keepdim=False):
-        out = xp.sqrt(super().forward(x, axes, correction, keepdim))
+        out = xp.sqrt(self._var(x, axes, correction, keepdim)).astype(x.dtype, copy=False)
         self.saved = self.saved + (out,)
         return out
 
+    _saved_out = 2
+
     def backward(self, grad):
         out = self.saved[2]
-        zero = out == 0
-        return super().backward(xp.where(zero, 0, grad / xp.where(zero, 1, 2 * out)))
+        zero = dual.data(out) == 0
+        return super().backward(dual.where(zero, 0, grad / dual.where(zero, 1, 2 * out)))
 
 
 class Norm2(Function):
@@ -160,10 +199,16 @@ class Norm2(Function):
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
         x, out = self.saved
+        zero = dual.data(out) == 0
+        if dual._t(x):  # create_graph: the norm as a function of x
+            dims = self.axes if self.axes is not None else tuple(range(x.ndim))
+            out = (x * x).sum(dim=dims, keepdim=True).sqrt() if x.ndim else abs(x)
         g = _unreduce(grad, self.axes, self.keepdim, self.shape)
-        return (g * x / xp.where(out == 0, 1, out),)
+        return (g * x / dual.where(zero, 1, out),)
 
 
 class LogSumExp(Function):
@@ -178,12 +223,19 @@ class LogSumExp(Function):
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):  # d/dx_i logsumexp = softmax(x)_i
         x, out = self.saved
-        return (_unreduce(grad, self.axes, self.keepdim, self.shape) * xp.exp(x - out),)
+        if dual._t(x):  # create_graph: out as a function of x
+            dims = self.axes if self.axes is not None else tuple(range(x.ndim))
+            out = logsumexp(x, dims, keepdim=True) if x.ndim else x
+        return (_unreduce(grad, self.axes, self.keepdim, self.shape) * dual.exp(x - out),)
 
 
 class Softmax(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
     def forward(self, x, axis):
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
         out = e / e.sum(axis=axis, keepdims=True)
@@ -193,10 +245,12 @@ class Softmax(Function):
 
     def backward(self, grad):  # y * (g - sum(g * y))
         (y,) = self.saved
-        return (y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)),)
+        return (y * (grad - dual.sum(grad * y, axis=self.axis, keepdims=True)),)
 
 
 class LogSoftmax(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
     def forward(self, x, axis):
         shifted = x - x.max(axis=axis, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
@@ -206,7 +260,7 @@ class LogSoftmax(Function):
 
     def backward(self, grad):  # g - softmax * sum(g)
         (out,) = self.saved
-        return (grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
+        return (grad - dual.exp(out) * dual.sum(grad, axis=self.axis, keepdims=True),)
 
 
 class CumSum(Function):
@@ -257,11 +311,11 @@ def _max_or_min(x, dim, keepdim, largest, op):
         return (maximum if largest else minimum)(x, dim)
     if x._data.size == 0 and dim is None:
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
-    if dim is None:
-        return Extreme.apply(x, axes=None, keepdim=False, largest=largest)
+    if dim is None:  # PyTorch's evenly_distribute_backward: NaNs share the gradient
+        return Extreme.apply(x, axes=None, keepdim=False, largest=largest, evenly=True)
     axis = _dim(dim, x._data.ndim, op)
     if x._data.ndim == 0:  # max(0) of a 0-d tensor: the value itself, at index 0
-        values = Extreme.apply(x, axes=None, keepdim=False, largest=largest)
+        values = Extreme.apply(x, axes=None, keepdim=False, largest=largest, evenly=True)
         return ReturnTypes(values, Tensor._make(xp.zeros((), xp.int64), None))
     indices = (xp.argmax if largest else xp.argmin)(x._data, axis=axis)
     values = ExtremeAlong.apply(x, axis=axis, keepdim=keepdim, indices=indices)
@@ -352,8 +406,10 @@ def log_softmax(x, dim):
     return LogSoftmax.apply(x, axis=_dim(dim, x._data.ndim, "log_softmax"))
 
 
-def cumsum(x, dim):
-    if x._data.dtype.kind in "bui":  # integer running sums are int64, as in PyTorch
+def cumsum(x, dim, dtype=None):
+    if dtype is not None:
+        x = x.type(dtype)
+    elif x._data.dtype.kind in "bui":  # integer running sums are int64, as in PyTorch
         x = x.long()
     return CumSum.apply(x, axis=_dim(dim, x._data.ndim, "cumsum"))
 

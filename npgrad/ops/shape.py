@@ -6,10 +6,14 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import ReturnTypes, Size, Tensor, _dim
+from ..autograd import dual
 from ..autograd.function import Function
 
 
 class Reshape(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _view = True  # NumPy returns a view where it can: it shares the version counter
+
     def forward(self, x, shape):
         self.in_shape = x.shape
         return x.reshape(shape)
@@ -19,15 +23,21 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _view = True  # NumPy returns a view where it can: it shares the version counter
+
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)
 
     def backward(self, grad):  # apply the inverse permutation
-        return (grad.transpose(xp.argsort(self.dims)),)
+        return (dual.permute(grad, xp.argsort(self.dims)),)
 
 
 class Expand(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _view = True  # NumPy returns a view where it can: it shares the version counter
+
     def forward(self, x, shape):
         return xp.broadcast_to(x, shape)
 
@@ -56,8 +66,10 @@ class Cat(Function):
         self.offsets = xp.cumsum([a.shape[axis] for a in arrays])[:-1]
         return xp.concatenate(arrays, axis=axis)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
-        return tuple(xp.split(grad, self.offsets, axis=self.axis))
+        return tuple(dual.split(grad, self.offsets, self.axis))
 
 
 class Stack(Function):
@@ -65,8 +77,10 @@ class Stack(Function):
         self.axis = axis
         return xp.stack(arrays, axis=axis)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
-        return tuple(xp.moveaxis(grad, self.axis, 0))
+        return tuple(dual.unstack(grad, self.axis))
 
 
 def _is_basic(index):
@@ -101,11 +115,26 @@ def _clean_index(index):
 
 
 class Index(Function):
+    _view = True  # NumPy returns a view where it can: it shares the version counter
+
     def forward(self, x, index):
         self.index, self.shape, self.dtype = index, x.shape, x.dtype
-        return x[index]
+        out = x[index]
+        if type(out) is not xp.ndarray:  # x[0] of a 1-d array: a 0-d view, not a copy
+            out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return out
+
+    _double = True  # basic indexing only, see below
 
     def backward(self, grad):
+        if dual._t(grad):  # create_graph: the same scatter, recorded (IndexPut into zeros)
+            if not _is_basic(self.index):
+                raise RuntimeError(
+                    "npgrad cannot differentiate through the backward of IndexBackward0 with "
+                    "an index tensor or mask (create_graph=True); basic indexing works"
+                )
+            zeros = Tensor._make(xp.zeros(self.shape, dtype=grad._data.dtype), None)
+            return (IndexPut.apply(zeros, grad, index=self.index),)
         out = xp.zeros(self.shape, dtype=grad.dtype)
         if _is_basic(self.index):
             out[self.index] = grad
@@ -124,11 +153,17 @@ class IndexPut(Function):
         self.value_shape = xp.shape(value)
         return out
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
         gx = None
         if self.needs[0]:
-            gx = grad.copy()
-            gx[self.index] = 0
+            if dual._t(grad):
+                zeros = Tensor._make(xp.zeros(xp.shape(grad._data[self.index]), grad._data.dtype), None)
+                gx = IndexPut.apply(grad, zeros, index=self.index)
+            else:
+                gx = grad.copy()
+                gx[self.index] = 0
         gv = grad[self.index] if self.needs[1] else None
         return gx, gv
 
@@ -407,17 +442,31 @@ def gather(x, dim, index):
     idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     if idx.ndim != x._data.ndim:
         raise RuntimeError("gather(): Index tensor must have the same number of dimensions as input tensor")
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # no wrapping of negatives, as torch on CPU
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size {n}")
     return Gather.apply(x, idx, axis=axis)
 
 
 def index_select(x, dim, index):
     axis = _dim(dim, x._data.ndim, "index_select")
     idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # torch does not wrap negatives here
+        raise IndexError(f"index out of range in self (index_select: index {idx.min() if idx.min() < 0 else idx.max()}, dimension {axis} of size {n})")
     return getitem(x, (slice(None),) * axis + (idx.reshape(-1),))
 
 
 def take_along_dim(x, indices, dim):
-    return gather(x, dim, indices)
+    # unlike gather, torch's take_along_dim (CPU) wraps every index modulo the size:
+    # -1 is the last element, and so are -4 and 5 along a dimension of size 3
+    idx = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
+    axis = _dim(dim, x._data.ndim, "take_along_dim")
+    n = x._data.shape[axis] if x._data.ndim else 1
+    if idx.size and n and (idx.min() < 0 or idx.max() >= n):
+        idx = idx % n
+    return gather(x, dim, idx)
 
 
 def cast(x, np_dtype):

@@ -9,10 +9,13 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd import dual
 from ..autograd.function import Function
 
 
 class Exp(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     def forward(self, x):
         out = xp.exp(x)
         self.saved = (out,)
@@ -23,6 +26,7 @@ class Exp(Function):
 
 
 class Log(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
         return xp.log(x)
@@ -32,6 +36,7 @@ class Log(Function):
 
 
 class Log1p(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
         return xp.log1p(x)
@@ -41,6 +46,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     def forward(self, x):
         out = xp.sqrt(x)
         self.saved = (out,)
@@ -51,6 +58,8 @@ class Sqrt(Function):
 
 
 class Rsqrt(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     def forward(self, x):
         out = 1 / xp.sqrt(x)
         self.saved = (out,)
@@ -62,24 +71,28 @@ class Rsqrt(Function):
 
 
 class Sin(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
         return xp.sin(x)
 
     def backward(self, grad):
-        return (grad * xp.cos(self.saved[0]),)
+        return (grad * dual.cos(self.saved[0]),)
 
 
 class Cos(Function):
+    _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
         return xp.cos(x)
 
     def backward(self, grad):
-        return (-grad * xp.sin(self.saved[0]),)
+        return (-grad * dual.sin(self.saved[0]),)
 
 
 class Tanh(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     def forward(self, x):
         out = xp.tanh(x)
         self.saved = (out,)
@@ -91,6 +104,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
     """1 / (1 + e^-x), computed so that it never overflows: e^-|x| is at most 1."""
 
     def forward(self, x):
@@ -105,13 +120,15 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
     def forward(self, x):
         out = xp.maximum(x, 0)
         self.saved = (out,)
         return out
 
-    def backward(self, grad):  # 1 where x > 0, else 0 (also at 0, as PyTorch)
-        return (grad * (self.saved[0] > 0),)
+    def backward(self, grad):  # 0 where x <= 0 (also at 0), else 1 - NaN included, as PyTorch
+        return (grad * ~(self.saved[0] <= 0),)
 
 
 class Abs(Function):
@@ -119,8 +136,10 @@ class Abs(Function):
         self.saved = (x,)
         return xp.abs(x)
 
-    def backward(self, grad):  # sign(x); 0 at 0
-        return (grad * xp.sign(self.saved[0]),)
+    _double = True  # backward works on Tensors too (create_graph)
+
+    def backward(self, grad):  # sign(x); 0 at 0 and at NaN, as PyTorch's sgn
+        return (grad * _sign(dual.data(self.saved[0])),)
 
 
 class Clamp(Function):
@@ -131,8 +150,10 @@ class Clamp(Function):
         self.lo, self.hi = lo, hi
         return xp.clip(x, lo, hi)
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
-        x = self.saved[0]
+        x = dual.data(self.saved[0])  # the mask is a constant: its derivative is 0
         inside = xp.ones(x.shape, dtype=bool)
         if self.lo is not None:
             inside &= x >= self.lo
@@ -144,13 +165,24 @@ class Clamp(Function):
 class _Flat(Function):
     """Ops that are flat almost everywhere (sign, floor, ceil, round): gradient zero."""
 
+    _double = True  # backward works on Tensors too (create_graph)
+
     def backward(self, grad):
+        if dual._t(grad):  # create_graph: zeros, recorded as a function of grad
+            return (dual.where(xp.zeros(tuple(grad.shape), bool), grad, 0.0),)
         return (xp.zeros_like(grad),)
+
+
+def _sign(x):
+    """-1, 0 or 1; 0 for NaN (PyTorch's sign and sgn; NumPy's sign gives NaN)."""
+    if x.dtype.kind not in "fc":
+        return xp.sign(x)
+    return (x > 0).astype(x.dtype) - (x < 0)
 
 
 class Sign(_Flat):
     def forward(self, x):
-        return xp.sign(x)
+        return _sign(x)
 
 
 class Floor(_Flat):

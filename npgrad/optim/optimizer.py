@@ -29,6 +29,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..autograd import version as _versions
 
 
 class _RequiredParameter:
@@ -155,6 +156,9 @@ class Optimizer:
                 loss = closure()
         states = self.state
         for group in self.param_groups:
+            for p in group["params"]:  # every update is in place: bump, as PyTorch does
+                if p.grad is not None:
+                    _versions.bump(p)
             if self._step_group(group):
                 continue
             for p in group["params"]:
