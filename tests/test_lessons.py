@@ -145,7 +145,7 @@ def test_write_an_op_lesson_matches_torch_tutorial(capsys):
     np.testing.assert_allclose(r["grad"], x.grad.numpy(), rtol=1e-15)
     assert r["gradcheck"] is True and r["wrong_gradcheck"] is False  # it catches the slip
     assert r["graph"][:2] == ["MulBackward0", "LegendrePolynomial3Backward"]
-    assert r["losses"][-1] < r["losses"][0] / 5
+    assert r["losses"][-1] < r["losses"][0] / 3 and r["losses"][-1] < r["losses"][len(r["losses"]) // 2]
 
 
 def test_engine_lesson_order_puts_every_node_before_its_parents():
