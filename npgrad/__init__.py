@@ -143,3 +143,5 @@ _LAZY_ATTRS.update({  # torch.cosine_similarity / torch.pairwise_distance, as F.
     "cosine_similarity": (".nn._functional_extra", "cosine_similarity"),
     "pairwise_distance": (".nn._functional_extra", "pairwise_distance"),
 })
+# issue 16: npgrad.viz (the autograd graph as a picture) loads on first use too
+_LAZY["viz"] = ".viz"

@@ -131,6 +131,7 @@ def build_parser():
     le.add_argument("--download", action="store_true",
                     help="download MNIST first if it is missing (lessons 6-12 need it)")
     le.add_argument("--results", default=None, metavar="FILE", help="also write the results as JSON")
+    _add_serve_parser(sub)  # issue 16
     return parser
 
 
@@ -331,6 +332,52 @@ def cmd_lesson(args):
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "lesson": cmd_lesson}
+
+
+# ---------------------------------------------------------------------- serve (issue 16)
+def _add_serve_parser(sub):
+    se = sub.add_parser(
+        "serve", help="a local web page: draw a digit, look inside the model, watch it learn",
+        description="Start a web app on this machine: draw a digit and see the model's "
+                    "prediction, its ten probabilities, each layer's activations and a saliency "
+                    "map as you draw; train a model from the page with live loss and accuracy "
+                    "curves. Without MODEL the page offers to train the default MLP. Runs on "
+                    "the standard library's HTTP server; needs Pillow to scale drawings.")
+    se.add_argument("model_file", metavar="MODEL", nargs="?", default=None,
+                    help="a .safetensors file from 'npgrad train' (optional)")
+    se.add_argument("--port", type=_non_negative_int, default=8000,
+                    help="TCP port (default: 8000; 0 picks a free one)")
+    se.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default: 127.0.0.1, this machine only)")
+    se.add_argument("--data-dir", default=None, help=DATA_HELP + " (for training from the page)")
+    se.add_argument("--out", default=os.path.join("runs", "serve", "model.safetensors"),
+                    help="where a model trained from the page is saved "
+                         "(default: runs/serve/model.safetensors)")
+    se.add_argument("--verbose", action="store_true", help="log every request")
+
+
+def cmd_serve(args):
+    from .serve import serve
+    from .train.image import _pillow, ImageError
+
+    try:
+        _pillow()
+    except ImageError as exc:
+        raise UsageError(str(exc)) from None
+    if args.port > 65535:
+        raise UsageError(f"--port must be at most 65535, got {args.port}")
+    if args.model_file is not None:
+        _load_model(args.model_file, None)  # a clear message for a bad file, before serving
+    try:
+        serve(args.model_file, host=args.host, port=args.port, data_dir=args.data_dir,
+              save_to=args.out, verbose=args.verbose,
+              ready=lambda message: print(message, flush=True))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    return 0
+
+
+COMMANDS["serve"] = cmd_serve
 
 
 def main(argv=None):
