@@ -14,6 +14,8 @@ __all__ = ["analyse", "layer_walk", "preprocess"]
 #: a layer with more numbers than this is sent cut down (the page draws small pictures)
 MAX_VECTOR = 256
 MAX_MAPS = 8
+#: layers that show nothing new (the input again, or the identity in eval mode)
+SKIP = {"Flatten", "Dropout", "Identity"}
 
 
 def preprocess(gray):
@@ -69,7 +71,8 @@ def analyse(model, normalize, image):
     layers, h = [], inp
     for name, module in layer_walk(model):
         h = module(h)
-        layers.append(_describe_layer(name, module, h._data))
+        if type(module).__name__ not in SKIP:
+            layers.append(_describe_layer(name, module, h._data))
     logits = h._data[0].astype(np.float64)
     probs = np.exp(logits - logits.max())
     probs /= probs.sum()
@@ -77,8 +80,8 @@ def analyse(model, normalize, image):
     h[0, digit].backward()
     grad = np.abs(inp.grad._data[0, 0]) if inp.grad is not None else np.zeros((28, 28))
     return {"digit": digit, "probs": probs.round(6).tolist(),
-            "input": image.round(3).ravel().tolist(), "layers": layers,
-            "saliency": _unit(grad).round(3).ravel().tolist()}
+            "input": image.round(4).ravel().tolist(), "layers": layers,
+            "saliency": _unit(grad).round(4).ravel().tolist()}
 
 
 __all__ += ["ImageError"]
