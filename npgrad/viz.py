@@ -20,12 +20,13 @@ with the same ``source``, ``save`` and ``render`` (``render`` then needs the ``d
 on PATH and says so if it is missing).
 """
 import os
+import re
 import shutil
 import subprocess
 
 import numpy as np
 
-__all__ = ["Digraph", "draw_graph", "make_dot"]
+__all__ = ["Digraph", "draw_graph", "make_dot", "save_graph"]
 
 
 class Digraph:
@@ -39,9 +40,10 @@ class Digraph:
         self.body = []
 
     def node(self, name, label=None, **attrs):
+        text = _attrs(attrs)
         if label is not None:
-            attrs = {"label": label, **attrs}
-        self.body.append(f"\t{_quote(name)}{_attrs(attrs)}\n")
+            text = f" [label={_quote(label)}" + (" " + text[2:] if text else "]")
+        self.body.append(f"\t{_quote(name)}{text}\n")
 
     def edge(self, tail, head, **attrs):
         self.body.append(f"\t{_quote(tail)} -> {_quote(head)}{_attrs(attrs)}\n")
@@ -86,14 +88,18 @@ class Digraph:
 
 
 def _quote(text):
-    text = str(text).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+    """DOT quoting as the graphviz package does it: plain names bare, the rest in quotes
+    (backslash escapes such as the line break ``\\n`` are kept as they are)."""
+    text = str(text)
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?)", text):
+        return text
+    return '"' + re.sub(r'(?<!\\)"', '\\"', text) + '"'
 
 
 def _attrs(attrs):
     if not attrs:
         return ""
-    return " [" + " ".join(f"{k}={_quote(v)}" for k, v in attrs.items()) + "]"
+    return " [" + " ".join(f"{k}={_quote(v)}" for k, v in sorted(attrs.items())) + "]"
 
 
 def _new_graph(name):
@@ -117,12 +123,12 @@ def _numbers(array, digits=4):
 
 def _tensor_label(t, name, max_values):
     shape = "(" + ", ".join(str(s) for s in t.shape) + ("," if len(t.shape) == 1 else "") + ")"
-    lines = [f"{name} {shape}" if name else shape]
+    lines = [f"{name} {shape}" if name else f"shape {shape}"]
     if t._data.size <= max_values:
         lines.append(f"value {_numbers(t._data)}")
         if t.grad is not None:
             lines.append(f"grad {_numbers(t.grad._data)}")
-    return "\n".join(lines)
+    return "\\n".join(lines)  # DOT's line break, kept as the two characters
 
 
 def draw_graph(tensor, params=None, max_values=8, name="autograd"):
@@ -167,10 +173,11 @@ def draw_graph(tensor, params=None, max_values=8, name="autograd"):
         for t, parent in zip(fn.inputs, fn.parents):
             if t is None:
                 continue
+            new = id(t) not in seen_tensors
             leaf = parent is None
             tkey = add_tensor(t, "darkolivegreen1" if leaf and t.requires_grad else "white")
             dot.edge(tkey, fkey)
-            if parent is not None:
+            if parent is not None and new:  # a tensor used twice is still made once
                 dot.edge(f"f{id(parent)}", tkey)
                 stack.append(parent)
     return dot
@@ -179,16 +186,25 @@ def draw_graph(tensor, params=None, max_values=8, name="autograd"):
 make_dot = draw_graph
 
 
-def save_graph(tensor, path, **kwargs):
-    """Render ``draw_graph(tensor)`` to ``path`` (``.svg`` or ``.png``); where Graphviz's
-    ``dot`` is missing, write the DOT text to ``path`` with ``.dot`` instead. Returns the
-    path written."""
+def save_graph(tensor, path, dot_fallback=True, **kwargs):
+    """Render ``draw_graph(tensor, **kwargs)`` to ``path`` (``.svg`` or ``.png``) and return
+    the path written. Where Graphviz's ``dot`` program is missing, write the DOT text to
+    ``path`` with ``.dot`` instead, or, with ``dot_fallback=False``, raise ImportError
+    (which the lessons' ``figure`` helper reports as a skipped figure)."""
     dot = draw_graph(tensor, **kwargs)
     base, ext = os.path.splitext(os.fspath(path))
     fmt = ext.lstrip(".") or "svg"
     if shutil.which("dot") is None:
+        if not dot_fallback:
+            raise ImportError("drawing the graph needs Graphviz's dot program "
+                              "(apt-get install graphviz)")
         out = base + ".dot"
         with open(out, "w") as f:
             f.write(dot.source)
         return out
     return dot.render(base, format=fmt, cleanup=True)
+
+
+def _lesson_graph(tensor, path, **kwargs):
+    """For the lessons' ``figure`` helper: render, or ImportError when dot is missing."""
+    return save_graph(tensor, path, dot_fallback=False, **kwargs)
