@@ -268,3 +268,85 @@ def test_train_over_http_streams_events_and_swaps_the_model(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_cnn_shows_feature_maps(tmp_path):
+    from npgrad.train.checkpoint import save_checkpoint
+    from npgrad.train.zoo import build
+
+    npgrad.manual_seed(1)
+    path = tmp_path / "cnn.safetensors"
+    save_checkpoint(build("cnn"), "cnn", str(path))
+    server, client = _start(App(str(path)))
+    try:
+        status, out = client.request("POST", "/api/predict", _body(_drawing()))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 200
+    maps = [layer for layer in out["layers"] if layer["kind"] == "maps"]
+    assert maps and all(len(m["values"]) <= 8 for m in maps)
+    first = maps[0]
+    assert len(first["values"][0]) == first["h"] * first["w"] == first["shape"][2] * first["shape"][3]
+    assert out["layers"][-1]["shape"] == [1, 10] and abs(sum(out["probs"]) - 1) < 1e-5
+
+
+# ---------------------------------------------------------------------- the command
+def _cli(*args, timeout=60):
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, "-m", "npgrad", *args], capture_output=True,
+                          text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=root))
+
+
+def test_serve_command_errors_exit_2(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    done = _cli("serve", str(bad), "--port", "0")
+    assert done.returncode == 2 and "cannot read model file" in done.stderr
+    done = _cli("serve", str(tmp_path / "missing.safetensors"))
+    assert done.returncode == 2 and "model file not found" in done.stderr
+    done = _cli("serve", "--port", "70000")
+    assert done.returncode == 2 and "at most 65535" in done.stderr
+    busy = make_server(App(), port=0)
+    try:
+        done = _cli("serve", "--port", str(busy.server_address[1]))
+        assert done.returncode == 2 and "cannot listen" in done.stderr
+    finally:
+        busy.server_close()
+    done = _cli("serve", "--help")
+    assert done.returncode == 0 and "127.0.0.1" in done.stdout
+
+
+def test_serve_command_serves(model_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen([sys.executable, "-m", "npgrad", "serve", model_path, "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, PYTHONPATH=root))
+    try:
+        line = proc.stdout.readline()
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+        assert "model: mlp" in line
+        status, st = Client(port).request("GET", "/api/status")
+        assert status == 200 and st["model"] == "mlp"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_an_error_closes_the_connection_so_an_unread_body_is_never_a_request(served):
+    conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    smuggled = b"GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n"
+    conn.request("POST", "/api/nowhere", body=smuggled)
+    res = conn.getresponse()
+    assert res.status == 404 and res.getheader("Connection") == "close"
+    res.read()
+    conn.close()

@@ -211,6 +211,12 @@ def test_train_from_the_page_with_live_curves_and_stop(browser, tmp_path):
         assert "mlp-50" in page.text_content("#model-name")
         assert out.exists()  # the run was saved where --out said
         assert page.locator("#epochs li").count() < 8  # stopped before the end
+        from npgrad.train.data import mnist_arrays
+
+        images, _ = mnist_arrays(_data_dir(), train=False, flatten=False)
+        _draw(page, images[0])  # the page now predicts with the model it trained
+        assert page.text_content("#prediction") in list("0123456789")
+        assert page.locator("#layers .layer").count() == 3  # Linear, ReLU, Linear
         page.screenshot(path=os.path.join(DOCS, "serve_learn.png"), full_page=True)
         page.close()
     finally:

@@ -159,6 +159,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "npgrad-serve"
     protocol_version = "HTTP/1.1"
     POST_ROUTES = {"/api/predict": "predict", "/api/train": "train", "/api/stop": "stop"}
+    timeout = 60  # seconds a client may stall mid-request before its socket is closed
 
     @property
     def app(self):
@@ -175,6 +176,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
@@ -182,11 +185,13 @@ class Handler(BaseHTTPRequestHandler):
         try:
             work()
         except HTTPError as exc:
+            self.close_connection = True  # a body we did not read must not pass as a request
             self._reply(exc.status, {"error": str(exc)})
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception:  # a bug: log it here, never send the traceback
             traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
             try:
                 self._reply(500, {"error": "internal error (see the server's log)"})
             except OSError:
