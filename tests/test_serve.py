@@ -4,6 +4,7 @@ the safe-input rules: a bad request gets a 4xx with a message, never a traceback
 import base64
 import http.client
 import json
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -350,3 +351,22 @@ def test_an_error_closes_the_connection_so_an_unread_body_is_never_a_request(ser
     assert res.status == 404 and res.getheader("Connection") == "close"
     res.read()
     conn.close()
+
+
+def test_training_without_mnist_reports_an_error_event(tmp_path):
+    server, client = _start(App(data_dir=str(tmp_path)))
+    try:
+        status, _ = client.request("POST", "/api/train", {"model": "mlp-50", "subset": 100})
+        assert status == 200
+        events = _read_events(client.port, "error")
+        assert "MNIST not found" in events[-1]["message"] and str(tmp_path) in events[-1]["message"]
+        assert client.request("GET", "/api/status")[1]["model"] is None
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_without_pillow_the_app_says_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ImportError, match="Pillow"):
+        App()

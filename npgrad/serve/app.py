@@ -49,7 +49,13 @@ class App:
     """The state the handlers share: the model in use and the training runs."""
 
     def __init__(self, model_path=None, data_dir=None, save_to=None):
+        from ..train.image import ImageError, _pillow
         from ..train.zoo import MODELS
+
+        try:
+            _pillow()  # to_mnist scales the drawing with it: say so now, not as a blank pad
+        except ImageError as exc:
+            raise ImportError(f"npgrad serve: {exc}") from None
 
         self.models = list(MODELS)
         self.data_dir, self.save_to = data_dir, save_to
