@@ -186,3 +186,5 @@ def _quiet_numpy_warnings():
 
 
 _quiet_numpy_warnings()
+# issue 16: npgrad.viz (the autograd graph as a picture) loads on first use too
+_LAZY["viz"] = ".viz"

@@ -138,6 +138,7 @@ def build_parser():
                     help="download MNIST first if it is missing (lessons 6-12 need it)")
     le.add_argument("--results", default=None, metavar="FILE", help="also write the results as JSON")
     _add_export_parser(sub, MODELS)
+    _add_serve_parser(sub)
     return parser
 
 
@@ -231,7 +232,7 @@ def check_data_dir(args):
 
             check_writable_folder(data_root(None), "the data folder ($NPGRAD_DATA or ~/.cache/npgrad)")
         return
-    if args.download:
+    if getattr(args, "download", False):
         check_writable_folder(args.data_dir, "--data-dir")
     else:
         check_folder(args.data_dir, "--data-dir", must_exist=True)
@@ -243,8 +244,11 @@ def validate(args):
     if args.command == "train":
         args.out = args.out if args.out is not None else os.path.join("runs", args.model)
         check_writable_folder(args.out, "--out")
-    elif args.command in ("eval", "predict", "export"):
+    elif args.command in ("eval", "predict", "export") or (
+            args.command == "serve" and args.model_file is not None):
         check_file_in(args.model_file, "model file")
+    if args.command == "serve":
+        check_file_out(args.out, "--out")  # where a model trained from the page is saved
     if args.command == "export":
         check_file_out(args.onnx_file, "the ONNX file")
     if getattr(args, "tensorboard", None):
@@ -556,6 +560,52 @@ def _tensorboard_callbacks(log_dir):
 
 
 COMMANDS["export"] = cmd_export
+
+
+# ---------------------------------------------------------------------- serve
+def _add_serve_parser(sub):
+    se = sub.add_parser(
+        "serve", help="a local web page: draw a digit, look inside the model, watch it learn",
+        description="Start a web app on this machine: draw a digit and see the model's "
+                    "prediction, its ten probabilities, each layer's activations and a saliency "
+                    "map as you draw; train a model from the page with live loss and accuracy "
+                    "curves. Without MODEL the page offers to train the default MLP. Runs on "
+                    "the standard library's HTTP server; needs Pillow to scale drawings.")
+    se.add_argument("model_file", metavar="MODEL", nargs="?", default=None,
+                    help="a .safetensors file from 'npgrad train' (optional)")
+    se.add_argument("--port", type=_non_negative_int, default=8000,
+                    help="TCP port (default: 8000; 0 picks a free one)")
+    se.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default: 127.0.0.1, this machine only)")
+    se.add_argument("--data-dir", default=None, help=DATA_HELP + " (for training from the page)")
+    se.add_argument("--out", default=os.path.join("runs", "serve", "model.safetensors"),
+                    help="where a model trained from the page is saved "
+                         "(default: runs/serve/model.safetensors)")
+    se.add_argument("--verbose", action="store_true", help="log every request")
+
+
+def cmd_serve(args):
+    from .serve import serve
+    from .train.image import _pillow, ImageError
+
+    try:
+        _pillow()
+    except ImageError as exc:
+        raise UsageError(str(exc)) from None
+    if args.port > 65535:
+        raise UsageError(f"--port must be at most 65535, got {args.port}")
+    if args.model_file is not None:
+        _load_model(args.model_file, None)  # a clear message for a bad file, before serving
+    try:
+        serve(args.model_file, host=args.host, port=args.port, data_dir=args.data_dir,
+              save_to=args.out, verbose=args.verbose,
+              ready=lambda message: print(message, flush=True))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from None
+    return 0
+
+
+COMMANDS["serve"] = cmd_serve
 
 
 def main(argv=None):

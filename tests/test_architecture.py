@@ -21,6 +21,8 @@ LAYER = {
     "cpu": 5, "jit": 5, "mps": 5, "xpu": 5,
 }
 LAYER["onnx"] = 4  # ONNX export: a file format, like serialization (onnx imported lazily)
+LAYER["viz"] = 5  # the autograd graph as a picture (graphviz imported lazily)
+LAYER["serve"] = 5  # the web page: a program over train/ and the models
 #: the edges the page allows beyond "any lower layer, or the same one"
 EXTRA = {
     ("_tensor", "ops"), ("_creation", "ops"), ("autograd", "ops"),  # a Tensor's methods are ops

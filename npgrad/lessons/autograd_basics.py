@@ -51,6 +51,15 @@ def run(out_dir=None, quick=False, data_dir=None, seed=42):
     params = torch.randn(3).requires_grad_()  # step 1: initialise
     lr = 1e-5
     losses = []
+    graph = None
+    if out_dir is not None:  # the graph that loss.backward() walks (values, gradients)
+        from ..viz import _lesson_graph
+
+        first = mse(quadratic(time, params), speed)
+        first.backward()
+        graph = figure(out_dir, "autograd_graph.svg", _lesson_graph, first,
+                       params={"params": params, "time": time, "speed": speed, "loss": first})
+        params.grad = None
 
     def apply_step(params, prn=True):
         preds = quadratic(time, params)  # step 2: predict
@@ -73,4 +82,4 @@ def run(out_dir=None, quick=False, data_dir=None, seed=42):
     fig = figure(out_dir, "autograd_sgd_loss.png", plot_losses, losses,
                  title="SGD on a quadratic", xlabel="Step")
     return {"grad": xt.grad.item(), "vector_grad": xv.grad.tolist(), "losses": losses,
-            "params": params.detach().numpy().tolist(), "figure": fig}
+            "params": params.detach().numpy().tolist(), "figure": fig, "graph": graph}

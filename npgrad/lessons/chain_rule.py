@@ -14,7 +14,7 @@ which applies the same rule to every node of the graph it recorded during the fo
 """
 import npgrad as torch
 
-from ._common import heading, note
+from ._common import figure, heading, note
 
 
 def backpropagation_example():
@@ -51,8 +51,9 @@ def backpropagation_example():
     return {"y": y, "loss": loss, "dloss_dy": dloss_dy, "dloss_dw": dloss_dw, "w_new": w_new}
 
 
-def with_autograd():
-    """The same example, with npgrad recording the graph and running backward."""
+def with_autograd(out_dir=None):
+    """The same example, with npgrad recording the graph and running backward; with
+    ``out_dir``, the graph with its values and gradients is drawn to chain_rule_graph.svg."""
     x = torch.tensor(2.0)
     w = torch.tensor(3.0, requires_grad=True)
     b = torch.tensor(1.0, requires_grad=True)
@@ -63,18 +64,23 @@ def with_autograd():
     print(f"y = {y.item()}, loss = {loss.item()}")
     print(f"dloss/dy = {y.grad.item()}, dloss/dw = w.grad = {w.grad.item()}, "
           f"dloss/db = b.grad = {b.grad.item()}")
+    from ..viz import _lesson_graph
+
+    graph = figure(out_dir, "chain_rule_graph.svg", _lesson_graph, loss,
+                   params={"w": w, "b": b, "x": x, "y": y, "loss": loss})
     with torch.no_grad():
         w -= 0.01 * w.grad
     print(f"New weight: {w.item():.4f}")
     return {"y": y.item(), "loss": loss.item(), "dloss_dy": y.grad.item(),
-            "dloss_dw": w.grad.item(), "dloss_db": b.grad.item(), "w_new": w.item()}
+            "dloss_dw": w.grad.item(), "dloss_db": b.grad.item(), "w_new": w.item(),
+            "figure": graph}
 
 
 def run(out_dir=None, quick=False, data_dir=None):
     heading("By hand (seed 002's backpropagation_example)")
     by_hand = backpropagation_example()
     heading("By autograd")
-    auto = with_autograd()
+    auto = with_autograd(out_dir)
     note("the weight is float32 in npgrad, so 2.92 is stored as 2.9200000762939453 - "
          "the nearest float32")
     note("dloss/db = dloss/dy * dy/db = 4 * 1 = 4: the bias gets the upstream gradient as it is")
