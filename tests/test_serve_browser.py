@@ -8,7 +8,8 @@
   stop button must stop it, and the page must then use the new model.
 - Two tabs at once both get their predictions.
 
-Screenshots of the page go into docs/ (serve_draw.png, serve_learn.png).
+Screenshots of the page go to $NPGRAD_SCREENSHOTS when set (``NPGRAD_SCREENSHOTS=docs`` renews
+docs/serve_draw.png and docs/serve_learn.png), else to the test's temporary folder.
 
 Needs: apt-get install chromium; pip install playwright (never ``playwright install``: the
 test launches /usr/bin/chromium).
@@ -25,7 +26,7 @@ from conftest import DATA
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCS = os.path.join(ROOT, "docs")
+DOCS = os.environ.get("NPGRAD_SCREENSHOTS") or None  # None: the test's tmp_path
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="browser tests need Playwright for Python: pip install playwright")
@@ -158,8 +159,9 @@ def test_drawn_digits_get_the_prediction_of_npgrad_predict(server, model_file, b
     agree = sum(a == b for a, b in zip(got, expected))
     print(f"page {got}, npgrad predict {expected}, labels {labels[:10].tolist()}")
     assert agree >= 9, f"page {got} vs npgrad predict {expected}"
-    os.makedirs(DOCS, exist_ok=True)
-    page.screenshot(path=os.path.join(DOCS, "serve_draw.png"), full_page=True)
+    shots = DOCS or str(tmp_path)
+    os.makedirs(shots, exist_ok=True)
+    page.screenshot(path=os.path.join(shots, "serve_draw.png"), full_page=True)
 
     _draw(page, np.zeros((28, 28)))  # a blank pad: no prediction, empty bars
     assert page.text_content("#prediction") == "?"
@@ -217,7 +219,8 @@ def test_train_from_the_page_with_live_curves_and_stop(browser, tmp_path):
         _draw(page, images[0])  # the page now predicts with the model it trained
         assert page.text_content("#prediction") in list("0123456789")
         assert page.locator("#layers .layer").count() == 3  # Linear, ReLU, Linear
-        page.screenshot(path=os.path.join(DOCS, "serve_learn.png"), full_page=True)
+        page.screenshot(path=os.path.join(DOCS or str(tmp_path), "serve_learn.png"),
+                        full_page=True)
         page.close()
     finally:
         s.close()
