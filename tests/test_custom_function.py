@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import npgrad
-from npgrad.autograd.function import Function as OldName, Op
+from npgrad.autograd.function import Function as ModuleLevel, Op
 
 LIBS = pytest.mark.parametrize("L", [torch, npgrad], ids=["torch", "npgrad"])
 
@@ -58,9 +58,10 @@ def make_legendre(L):
     return LegendrePolynomial3
 
 
-def test_internal_op_keeps_its_old_name():
-    assert OldName is Op
-    assert npgrad.autograd.Function is not Op
+def test_function_is_the_pytorch_class_everywhere_and_op_the_internal_base():
+    # as torch.autograd.function.Function is torch.autograd.Function
+    assert ModuleLevel is npgrad.autograd.Function and npgrad.autograd.Function is not Op
+    assert all(issubclass(type(y.grad_fn), Op) for y in [npgrad.ones(2, requires_grad=True) * 2])
 
 
 def test_relu_and_legendre_match_torch():

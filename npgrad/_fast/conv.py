@@ -37,7 +37,7 @@ Groups are handled by one batched matmul over the group axis (for ``groups=1`` t
 has one element and the transposes are free views).
 """
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..ops.spatial import nchw, nhwc, out_size, pad_nhwc, tap_slices, unpad_nhwc, windows
 from . import threads
 from .threads import run_split
@@ -60,7 +60,7 @@ def batch_chunks(n, bytes_per_image):
 
 
 # --------------------------------------------------------------------------- conv2d
-class Conv2d(Function):
+class Conv2d(Op):
     """``out[n, o] = bias[o] + sum_{c,i,j} weight[o, c, i, j] * xpad[n, c, s*h + d*i, s*w + d*j]``
     (within each group).
 

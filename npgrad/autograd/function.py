@@ -1,9 +1,9 @@
 """``Op``: one differentiable op, its forward beside its backward (npgrad's internal op base).
 
-``Op`` was called ``Function``; ``Function`` stays here as an alias of ``Op`` for the ops that
-still subclass it under that name. The PyTorch-style class users subclass, with static
-``forward(ctx, ...)``/``backward(ctx, ...)`` on Tensors, is ``npgrad.autograd.Function``
-(autograd/custom.py).
+Every op of ``npgrad/ops`` subclasses ``Op`` and works on NumPy arrays. The PyTorch-style
+class users subclass, with static ``forward(ctx, ...)``/``backward(ctx, ...)`` on Tensors, is
+``npgrad.autograd.Function`` (autograd/custom.py; also ``npgrad.autograd.function.Function``
+as in torch).
 
 Write an op by subclassing ``Op``::
 
@@ -122,12 +122,10 @@ class Op:
         return f"<{self.name()}>"
 
 
-Function = Op  # the old name, kept for ops written against it
-
-
 def __getattr__(name):
-    # ``torch.autograd.function.once_differentiable`` / ``FunctionCtx`` live in custom.py
-    if name in ("once_differentiable", "FunctionCtx"):
+    # ``torch.autograd.function.Function`` (the PyTorch-style class users subclass),
+    # ``once_differentiable`` and ``FunctionCtx`` live in custom.py
+    if name in ("Function", "once_differentiable", "FunctionCtx"):
         from . import custom
 
         return getattr(custom, name)

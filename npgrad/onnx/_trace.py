@@ -1,6 +1,6 @@
 """Run the model once with every op recorded, then walk the recorded graph into ONNX.
 
-Recording: while tracing, ``Function.apply`` also keeps on each node the arguments it was
+Recording: while tracing, ``Op.apply`` (the internal op base) also keeps on each node the arguments it was
 called with (shapes, axes and the other constants ``forward`` took), the output's shape and
 the module it ran in. Forward hooks on every module keep the module stack and, for layers with
 a module exporter, the layer's inputs and outputs. (Hooks also keep ``nn.Sequential`` from
@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op as _Node
 from ._errors import UnsupportedOperatorError
 
 
@@ -39,7 +39,7 @@ class Recording:
 
     def __enter__(self):
         recording = self
-        self._orig_apply = Function.__dict__["apply"]
+        self._orig_apply = _Node.__dict__["apply"]
         orig = self._orig_apply.__func__
 
         def apply(cls, *args, **kwargs):
@@ -50,7 +50,7 @@ class Recording:
                             recording.stack[-1] if recording.stack else "")
             return out
 
-        Function.apply = classmethod(apply)
+        _Node.apply = classmethod(apply)
         self.handles = []
         for path, m in self.model.named_modules():
             self.handles.append(m.register_forward_pre_hook(self._pre(path)))
@@ -58,7 +58,7 @@ class Recording:
         return self
 
     def __exit__(self, *exc):
-        Function.apply = self._orig_apply
+        _Node.apply = self._orig_apply
         for h in self.handles:
             h.remove()
         return False

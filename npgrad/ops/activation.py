@@ -9,7 +9,7 @@ import math
 
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..random import get_rng
 from . import inplace
 
@@ -20,7 +20,7 @@ def _stable_sigmoid(x):
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-class LeakyRelu(Function):
+class LeakyRelu(Op):
     """x where x > 0, else slope * x."""
 
     def forward(self, x, slope):
@@ -34,7 +34,7 @@ class LeakyRelu(Function):
         return xp.where(positive, grad, grad * self.slope), None
 
 
-class Elu(Function):
+class Elu(Op):
     """x where x > 0, else alpha * (e^x - 1); derivative alpha * e^x = out + alpha there."""
 
     def forward(self, x, alpha):
@@ -71,7 +71,7 @@ def erf(x):
     return xp.copysign(y, x)
 
 
-class Gelu(Function):
+class Gelu(Op):
     """x * Phi(x), Phi the standard normal CDF; ``approximate='tanh'`` uses
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
 
@@ -111,7 +111,7 @@ class Gelu(Function):
         return grad * (s + x * pdf), None
 
 
-class Silu(Function):
+class Silu(Op):
     """x * sigmoid(x) (a.k.a. swish); derivative s (1 + x (1 - s))."""
 
     def forward(self, x):
@@ -124,7 +124,7 @@ class Silu(Function):
         return (grad * (s * (1 + x * (1 - s))),)
 
 
-class Softplus(Function):
+class Softplus(Op):
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch).
 
     Written as max(z, 0) + log1p(e^-|z|) with z = beta x, so it never overflows. Its
@@ -143,7 +143,7 @@ class Softplus(Function):
         return xp.where(linear, grad, grad * _stable_sigmoid(z)), None, None
 
 
-class Hardtanh(Function):
+class Hardtanh(Op):
     """x clipped to [lo, hi]; gradient 1 strictly inside, 0 outside."""
 
     def forward(self, x, lo, hi):
@@ -154,7 +154,7 @@ class Hardtanh(Function):
         return grad * self.saved[0], None, None
 
 
-class MaskMul(Function):
+class MaskMul(Op):
     """x * mask for a constant mask (dropout): the backward is grad * mask."""
 
     def forward(self, x, mask):

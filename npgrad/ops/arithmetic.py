@@ -9,7 +9,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd import dual
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 # ---------------------------------------------------------------- type promotion
 # PyTorch's rules, which differ from NumPy's: categories bool < integer < float; the higher
@@ -88,7 +88,7 @@ def _float_operands(a, b):
 
 
 # ---------------------------------------------------------------- the ops
-class Add(Function):
+class Add(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         return a + b
@@ -97,7 +97,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         return a - b
@@ -106,7 +106,7 @@ class Sub(Function):
         return grad, (-grad if self.needs[1] else None)
 
 
-class Mul(Function):
+class Mul(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_for = ((1,), (0,))  # a is needed only for b's gradient, and b for a's
 
@@ -119,7 +119,7 @@ class Mul(Function):
         return (grad * b if self.needs[0] else None), (grad * a if self.needs[1] else None)
 
 
-class Div(Function):
+class Div(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_for = ((1,), (0, 1))
 
@@ -134,7 +134,7 @@ class Div(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a):
         return -a
@@ -168,7 +168,7 @@ def _power(a, b):
     return a**b
 
 
-class Pow(Function):
+class Pow(Op):
     _double = True
     _saved_out = 2
     """a ** b. d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0 <= b."""
@@ -201,7 +201,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Remainder(Function):
+class Remainder(Op):
     _double = True  # backward works on Tensors too (create_graph)
     """a % b with Python's sign convention (PyTorch's ``remainder``)."""
 
@@ -215,7 +215,7 @@ class Remainder(Function):
         return grad, gb
 
 
-class Maximum(Function):
+class Maximum(Op):
     _double = True  # backward works on Tensors too (create_graph)
     """Where a and b tie, each gets half the gradient, as in PyTorch."""
 
@@ -237,7 +237,7 @@ def _extreme_grads(fn, grad, loses_a, loses_b):
     return ga, gb
 
 
-class Minimum(Function):
+class Minimum(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, a, b):
         self.saved = (a, b)
@@ -247,7 +247,7 @@ class Minimum(Function):
         return _extreme_grads(self, grad, xp.greater, xp.less)
 
 
-class Where(Function):
+class Where(Op):
     _double = True  # backward works on Tensors too (create_graph)
     """where(condition, a, b): a's value where the condition holds, else b's."""
 

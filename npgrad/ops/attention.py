@@ -13,10 +13,10 @@ Grouped-query attention (``enable_gqa``) repeats each key/value head over its gr
 heads in forward and sums the group's gradients in backward.
 """
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 
-class ScaledDotProductAttention(Function):
+class ScaledDotProductAttention(Op):
     def forward(self, q, k, v, mask, drop=None, scale=1.0, groups=1):
         if groups > 1:
             k = xp.repeat(k, groups, axis=-3)

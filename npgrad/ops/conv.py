@@ -20,13 +20,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from .spatial import (
     check_positive, check_spatial_input, nchw, nhwc, pad_nhwc, pair, shape_of, unpad_nhwc,
 )
 
 
-class Conv2d(Function):
+class Conv2d(Op):
     """``pads`` is ``(top, bottom, left, right)``, ``padding_mode`` 'zeros', 'reflect',
     'replicate' or 'circular'; input ``(N, C, H, W)``, weight ``(O, C/groups, kh, kw)``."""
 

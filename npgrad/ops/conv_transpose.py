@@ -27,14 +27,14 @@ views (see conv.py).
 from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from .conv import conv2d_checked
 from .spatial import (
     check_positive, nchw, nhwc, pair, shape_of, tap_slices, windows,
 )
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(Op):
     """Inputs 4-d: x (N, C, H, W), weight (C, Og, kh, kw), bias (G*Og,) or None."""
 
     def forward(self, x, weight, bias, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),

@@ -11,7 +11,7 @@ import string
 
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 _LETTERS = string.ascii_letters
 
@@ -72,7 +72,7 @@ def _parse(equation, shapes):
     return subs, out
 
 
-class Einsum(Function):
+class Einsum(Op):
     def forward(self, *arrays, subs, out):
         self.subs, self.out = subs, out
         self.saved = arrays

@@ -4,10 +4,10 @@ Forward is fancy indexing, ``weight[indices]``. Backward scatters each output ro
 back onto the row it came from, adding where an index repeats (``np.add.at``).
 """
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 
-class Embedding(Function):
+class Embedding(Op):
     def forward(self, weight, indices, padding_idx=None, scale_grad_by_freq=False):
         self.saved = (indices,)
         self.shape = weight.shape

@@ -9,7 +9,7 @@ padded image, so each is a loop of ``kh * kw`` whole-array copies (unfold) or ad
 """
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from .spatial import check_positive, out_size, pair, shape_of, tap_slices
 
 
@@ -48,7 +48,7 @@ def col2im(cols, out_hw, kernel, dilation, padding, stride):
     return img[:, :, ph : ph + h, pw : pw + w]
 
 
-class Unfold(Function):
+class Unfold(Op):
     def forward(self, x, kernel, dilation, padding, stride):
         self.args, self.hw = (kernel, dilation, padding, stride), x.shape[2:]
         return im2col(x, *self.args)
@@ -57,7 +57,7 @@ class Unfold(Function):
         return (col2im(grad, self.hw, *self.args),)
 
 
-class Fold(Function):
+class Fold(Op):
     def forward(self, cols, out_hw, kernel, dilation, padding, stride):
         self.args = (kernel, dilation, padding, stride)
         return col2im(cols, out_hw, *self.args)

@@ -6,11 +6,11 @@ treated as a row (left) or a column (right) vector, as NumPy and PyTorch do.
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd import dual
-from ..autograd.function import Function
+from ..autograd.function import Op
 from .. import _fast
 
 
-class MatMul(Function):
+class MatMul(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_for = ((1,), (0,))
 
@@ -40,7 +40,7 @@ class MatMul(Function):
         return ga, gb
 
 
-class Linear(Function):
+class Linear(Op):
     """y = x @ Wᵀ + b in one node (nn.Linear's op): one matmul forward, two backward.
 
     Fusing saves building three nodes (transpose, matmul, add) per layer per step, and lets

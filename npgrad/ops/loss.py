@@ -17,7 +17,7 @@ import warnings
 from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from . import shape as shape_ops
 from .unary import _sign
 
@@ -47,7 +47,7 @@ def _scale(grad, reduction, n):
 
 
 # ---------------------------------------------------------------------- cross-entropy
-class CrossEntropyIndices(Function):
+class CrossEntropyIndices(Op):
     """Cross-entropy of (N, C) logits with N class indices: the training loop's fast path.
 
     loss_i = logsumexp(z_i) - z_i[t_i]; gradient (softmax(z_i) - onehot(t_i)) * scale.
@@ -80,7 +80,7 @@ class CrossEntropyIndices(Function):
         return g, None
 
 
-class CrossEntropyDense(Function):
+class CrossEntropyDense(Op):
     """Cross-entropy of (M, C) logits with a dense (M, C) target weighting ``q``:
     loss_i = -sum_c q_ic log softmax(z_i)_c. Class weights, label smoothing, ignored rows
     and probability targets are all folded into ``q`` by the caller."""
@@ -106,7 +106,7 @@ class CrossEntropyDense(Function):
         return gx, gq
 
 
-class NllLoss(Function):
+class NllLoss(Op):
     """Negative log-likelihood of (M, C) log-probabilities: loss_i = -w_i * x[i, t_i], where
     w_i is the class weight of t_i (0 for an ignored row)."""
 
@@ -127,7 +127,7 @@ class NllLoss(Function):
 
 
 # ---------------------------------------------------------------------- binary
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Op):
     """-w (y log x + (1 - y) log(1 - x)) with each log clamped at -100 (PyTorch's choice:
     a probability of exactly 0 or 1 gives a large finite loss, not inf)."""
 
@@ -154,7 +154,7 @@ class BinaryCrossEntropy(Function):
         return gx, gy, None
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogits(Op):
     """BCE on logits z, stable for any z: with softplus(-z) = -log sigmoid(z) computed as
     max(-z, 0) + log1p(e^-|z|),
 
@@ -200,7 +200,7 @@ def _broadcast_size(*arrays):
 
 
 # ---------------------------------------------------------------------- regression
-class MseLoss(Function):
+class MseLoss(Op):
     """(x - y)^2; gradient 2 (x - y). Saves x and y (not x - y), so that the same backward
     runs on Tensors for create_graph."""
 
@@ -218,7 +218,7 @@ class MseLoss(Function):
         return g, (-g if self.needs[1] else None)
 
 
-class L1Loss(Function):
+class L1Loss(Op):
     """|x - y|; gradient sign(x - y) (0 at 0, as PyTorch)."""
 
     def forward(self, x, y, reduction="mean"):
@@ -233,7 +233,7 @@ class L1Loss(Function):
         return g, (-g if self.needs[1] else None)
 
 
-class SmoothL1Loss(Function):
+class SmoothL1Loss(Op):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (quadratic near 0, then linear)."""
 
     def forward(self, x, y, beta=1.0, reduction="mean"):
@@ -255,7 +255,7 @@ class SmoothL1Loss(Function):
         return g, (-g if self.needs[1] else None)
 
 
-class HuberLoss(Function):
+class HuberLoss(Op):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): SmoothL1 times delta."""
 
     def forward(self, x, y, delta=1.0, reduction="mean"):
@@ -272,7 +272,7 @@ class HuberLoss(Function):
         return g, (-g if self.needs[1] else None)
 
 
-class KlDivLoss(Function):
+class KlDivLoss(Op):
     """KL(target || input) with ``input`` given as log-probabilities:
     target * (log target - input), 0 where target is 0 (or, with ``log_target``,
     e^target * (target - input))."""

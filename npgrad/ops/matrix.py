@@ -8,13 +8,13 @@ import builtins
 
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from . import arithmetic, linalg, shape
 from .einsum import einsum
 
 
 # ---------------------------------------------------------------- tril / triu
-class _Triangle(Function):
+class _Triangle(Op):
     """Keep the lower (tril) or upper (triu) triangle of the last two dims; the gradient
     flows through the kept entries only."""
 
@@ -50,7 +50,7 @@ def triu(x, diagonal=0):
 
 
 # ---------------------------------------------------------------- diag / trace
-class _DiagEmbed(Function):
+class _DiagEmbed(Op):
     """1-D -> 2-D: the vector on diagonal k of a square zero matrix."""
 
     def forward(self, v, k):
@@ -61,7 +61,7 @@ class _DiagEmbed(Function):
         return xp.diagonal(grad, self.k).copy(),
 
 
-class _DiagTake(Function):
+class _DiagTake(Op):
     """2-D -> 1-D: diagonal k of a matrix."""
 
     def forward(self, m, k):
@@ -107,7 +107,7 @@ def triu_indices(row, col, offset=0, dtype=None, device=None, layout=None):
     return _triangle_indices(row, col, offset, False, dtype)
 
 
-class Diagonal(Function):
+class Diagonal(Op):
     """The diagonal ``offset`` of the (dim1, dim2) planes, as a new last dim."""
 
     def forward(self, x, offset, axis1, axis2):
@@ -216,7 +216,7 @@ def addbmm(input, batch1, batch2, beta=1, alpha=1):
 
 
 # ---------------------------------------------------------------- cdist
-class _Cdist(Function):
+class _Cdist(Op):
     """dist[..., i, j] = || x1[..., i, :] - x2[..., j, :] ||_p. Where a distance is 0 its
     gradient is 0, as in PyTorch."""
 

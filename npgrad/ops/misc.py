@@ -5,7 +5,7 @@ import warnings
 
 from .._backend import xp
 from .._tensor import Tensor, _dim
-from ..autograd.function import Function
+from ..autograd.function import Op
 from . import arithmetic, shape
 
 
@@ -25,7 +25,7 @@ def narrow(x, dim, start, length):
 
 
 # ---------------------------------------------------------------- lerp
-class Lerp(Function):
+class Lerp(Op):
     """start + weight * (end - start), computed as PyTorch does (from ``end`` when
     |weight| >= 0.5, which keeps lerp(a, b, 1) == b exactly)."""
 
@@ -151,7 +151,7 @@ def meshgrid(*tensors, indexing=None):
 
 
 # ---------------------------------------------------------------- sliding windows
-class Unfold(Function):
+class Unfold(Op):
     """Windows of ``size`` along ``axis`` every ``step``: that dim becomes the window count
     and a new last dim holds each window."""
 
@@ -206,7 +206,7 @@ def _running_extreme(x, axis, largest):
     return xp.moveaxis(vals, 0, axis), xp.moveaxis(idx, 0, axis)
 
 
-class _CumExtreme(Function):
+class _CumExtreme(Op):
     def forward(self, x, index, axis):
         self.axis, self.shape, self.saved = axis, x.shape, (index,)
         return xp.take_along_axis(x, index, axis=axis)

@@ -12,7 +12,7 @@ With g_hat = dL/dx_hat and means taken over the normalized axes, the result is
 — the two subtracted terms are the paths through the mean and through the variance.
 """
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 
 def _normalized_grad(g_hat, x_hat, invstd, axes):
@@ -23,7 +23,7 @@ def _normalized_grad(g_hat, x_hat, invstd, axes):
     )
 
 
-class BatchNorm(Function):
+class BatchNorm(Op):
     """y = (x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1).
 
     In training the batch's statistics are used and the running buffers (``running_mean``,
@@ -75,7 +75,7 @@ class BatchNorm(Function):
         return gx, gw, gb
 
 
-class LayerNorm(Function):
+class LayerNorm(Op):
     """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last
     ``n_axes`` dims of each sample (weight and bias are shaped like those dims)."""
 

@@ -8,7 +8,7 @@ Backward: each output element came from one input element (or from the constant)
 gradient is scattered back with ``np.add.at`` along each padded dim, one dim at a time.
 """
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 _NUMPY_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -21,7 +21,7 @@ def _sources(n, before, after, mode):
     return xp.pad(xp.arange(n), (before, after), mode=_NUMPY_MODE[mode])
 
 
-class Pad(Function):
+class Pad(Op):
     def forward(self, x, widths=(), mode="constant", value=0.0):
         """``widths``: one (before, after) pair per dim of ``x`` (0, 0 for unpadded dims)."""
         self.shape, self.widths, self.mode = x.shape, widths, mode

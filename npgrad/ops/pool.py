@@ -15,7 +15,7 @@ Arrays are handled channels-last (``nhwc`` views), matching the memory layout th
 from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from .spatial import (
     check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair, tap_slices,
 )
@@ -47,7 +47,7 @@ def pool_geometry(h, w, kernel, stride, padding, dilation, ceil_mode):
 
 
 # --------------------------------------------------------------------------- max
-class MaxPool2d(Function):
+class MaxPool2d(Op):
     """``out[n, c, h, w]`` = the largest input in the window; the gradient goes to that one
     element (the first one, in row-major window order, when several tie, as in PyTorch).
 
@@ -143,7 +143,7 @@ def _window_counts(size, kernel, stride, pad, n_out):
     return with_pad, real
 
 
-class AvgPool2d(Function):
+class AvgPool2d(Op):
     """``out`` = the sum of the window / its size (see ``count_include_pad``,
     ``divisor_override``); backward spreads ``grad / size`` evenly over the window."""
 
@@ -208,7 +208,7 @@ def adaptive_matrix(size, n_out, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-class AdaptiveAvgPool2d(Function):
+class AdaptiveAvgPool2d(Op):
     """Average pooling to a fixed output size: ``out[n, c] = A_h @ x[n, c] @ A_w.T`` with the
     averaging matrices of ``adaptive_matrix``; backward is ``A_h.T @ grad @ A_w``.
     Written as one ``einsum`` each way, over channels-last arrays."""

@@ -16,7 +16,7 @@ gradient onto those elements.
 """
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from .pool import (
     adaptive_avg_pool2d_checked, adaptive_output_size, avg_pool2d_checked, max_pool2d_checked,
 )
@@ -28,7 +28,7 @@ def _bins(size, n_out):
     return [((k * size) // n_out, -((-(k + 1) * size) // n_out)) for k in range(n_out)]
 
 
-class AdaptiveMaxPool2d(Function):
+class AdaptiveMaxPool2d(Op):
     """x (N, C, H, W) -> (N, C, Ho, Wo): the maximum of each adaptive bin."""
 
     def forward(self, x, output_size):

@@ -9,7 +9,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import ReturnTypes, Tensor, _dim
 from ..autograd import dual
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 
 def _axes(dim, ndim, op):
@@ -39,7 +39,7 @@ def _unreduce(grad, axes, keepdim, shape):
     return dual.broadcast_to(grad, shape)
 
 
-class Sum(Function):
+class Sum(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x, axes=None, keepdim=False, dtype=None):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
@@ -50,7 +50,7 @@ class Sum(Function):
         return (_unreduce(grad, self.axes, self.keepdim, self.shape),)
 
 
-class Mean(Function):
+class Mean(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x, axes=None, keepdim=False):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
@@ -63,7 +63,7 @@ class Mean(Function):
         return (_unreduce(grad * self.scale, self.axes, self.keepdim, self.shape),)
 
 
-class Prod(Function):
+class Prod(Op):
     """d(prod)/dx_i is the product of all the other elements: the product of everything
     before i times everything after i (exclusive cumulative products), so zeros are fine."""
 
@@ -100,7 +100,7 @@ class Prod(Function):
         return (_unreduce(grad, axes, self.keepdim, self.shape) * others,)
 
 
-class Extreme(Function):
+class Extreme(Op):
     """max/min over axes (amax/amin): the gradient is shared evenly among tied extremes."""
 
     def forward(self, x, axes=None, keepdim=False, largest=True, evenly=False):
@@ -122,7 +122,7 @@ class Extreme(Function):
             return (_unreduce(grad, self.axes, self.keepdim, self.shape) * hits / count,)
 
 
-class ExtremeAlong(Function):
+class ExtremeAlong(Op):
     """max/min along one dim with indices: the gradient goes to the chosen index only."""
 
     def forward(self, x, axis, keepdim, indices):
@@ -140,7 +140,7 @@ class ExtremeAlong(Function):
         return (out,)
 
 
-class Var(Function):
+class Var(Op):
     def forward(self, x, axes=None, correction=1, keepdim=False):
         return self._var(x, axes, correction, keepdim).astype(x.dtype, copy=False)
 
@@ -189,7 +189,7 @@ class Std(Var):
         return super().backward(dual.where(zero, 0, grad / dual.where(zero, 1, 2 * out)))
 
 
-class Norm2(Function):
+class Norm2(Op):
     """The Euclidean norm sqrt(sum x²); its gradient x / norm is taken as 0 at a zero vector,
     as in PyTorch."""
 
@@ -211,7 +211,7 @@ class Norm2(Function):
         return (g * x / dual.where(zero, 1, out),)
 
 
-class LogSumExp(Function):
+class LogSumExp(Op):
     """log(sum(exp(x))) with the max subtracted first, so exp never overflows."""
 
     def forward(self, x, axes=None, keepdim=False):
@@ -233,7 +233,7 @@ class LogSumExp(Function):
         return (_unreduce(grad, self.axes, self.keepdim, self.shape) * dual.exp(x - out),)
 
 
-class Softmax(Function):
+class Softmax(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0
     def forward(self, x, axis):
@@ -248,7 +248,7 @@ class Softmax(Function):
         return (y * (grad - dual.sum(grad * y, axis=self.axis, keepdims=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0
     def forward(self, x, axis):
@@ -263,7 +263,7 @@ class LogSoftmax(Function):
         return (grad - dual.exp(out) * dual.sum(grad, axis=self.axis, keepdims=True),)
 
 
-class CumSum(Function):
+class CumSum(Op):
     def forward(self, x, axis):
         self.axis = axis
         return xp.cumsum(x, axis=axis)

@@ -26,11 +26,11 @@ import math
 
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Op
 from .spatial import shape_of
 
 
-class Resample1d(Function):
+class Resample1d(Op):
     """Along ``axis``: ``out[o] = sum_k weight[k, o] * x[index[k, o]]`` (indexing that axis)
     over the ``k`` taps of the mode: 1 for nearest (``weight`` None), 2 for linear, 4 for
     cubic."""

@@ -19,7 +19,7 @@ The node has one output array: the outputs (T, B, H_out), h_n (B, H_out) and, fo
 (B, H) flattened and concatenated; ``run_layer`` splits it back with views.
 """
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 
 def _sigmoid(x):
@@ -27,7 +27,7 @@ def _sigmoid(x):
     return 0.5 * xp.tanh(0.5 * x) + 0.5
 
 
-class RecurrentLayer(Function):
+class RecurrentLayer(Op):
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr,
                 mode="LSTM", reverse=False, batch_sizes=None):
         T, B, _ = x.shape

@@ -6,7 +6,7 @@ the size (NumPy would silently wrap a negative one around).
 """
 from .._backend import xp
 from .._tensor import Tensor, _dim
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 
 def _index_array(index, op):
@@ -50,7 +50,7 @@ def _src_part(src, index):
     return src[tuple(slice(0, n) for n in index.shape)]
 
 
-class Scatter(Function):
+class Scatter(Op):
     """out = x with out[..., index[p], ...] = src[p] (last write wins on duplicates)."""
 
     def forward(self, x, src, index, axis, reduce=None):
@@ -80,7 +80,7 @@ class Scatter(Function):
         return gx, gs
 
 
-class ScatterAdd(Function):
+class ScatterAdd(Op):
     def forward(self, x, src, index, axis):
         self.saved = (index,)
         self.axis, self.src_shape = axis, src.shape
@@ -142,7 +142,7 @@ def scatter_add(x, dim, index, src):
     return ScatterAdd.apply(x, src, idx, axis)
 
 
-class IndexAdd(Function):
+class IndexAdd(Op):
     """out = x; out[..., index[i], ...] += alpha * source[..., i, ...] along ``axis``."""
 
     def forward(self, x, source, index, axis, alpha):
@@ -190,7 +190,7 @@ def index_add(x, dim, index, source, alpha=1):
     return IndexAdd.apply(x, src, idx, axis, alpha)
 
 
-class MaskedSelect(Function):
+class MaskedSelect(Op):
     def forward(self, x, mask):
         self.shape = xp.broadcast_shapes(x.shape, mask.shape)
         self.saved = (xp.broadcast_to(mask, self.shape),)

@@ -7,10 +7,10 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import ReturnTypes, Size, Tensor, _dim
 from ..autograd import dual
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 
-class Reshape(Function):
+class Reshape(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _view = True  # NumPy returns a view where it can: it shares the version counter
 
@@ -22,7 +22,7 @@ class Reshape(Function):
         return (grad.reshape(self.in_shape),)
 
 
-class Permute(Function):
+class Permute(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _view = True  # NumPy returns a view where it can: it shares the version counter
 
@@ -34,7 +34,7 @@ class Permute(Function):
         return (dual.permute(grad, xp.argsort(self.dims)),)
 
 
-class Expand(Function):
+class Expand(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _view = True  # NumPy returns a view where it can: it shares the version counter
 
@@ -45,7 +45,7 @@ class Expand(Function):
         return (grad,)
 
 
-class Repeat(Function):
+class Repeat(Op):
     def forward(self, x, reps):
         x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
         self.base_shape, self.reps = x.shape, reps
@@ -60,7 +60,7 @@ class Repeat(Function):
         return (g,)
 
 
-class Cat(Function):
+class Cat(Op):
     def forward(self, *arrays, axis=0):
         self.axis = axis
         self.offsets = xp.cumsum([a.shape[axis] for a in arrays])[:-1]
@@ -72,7 +72,7 @@ class Cat(Function):
         return tuple(dual.split(grad, self.offsets, self.axis))
 
 
-class Stack(Function):
+class Stack(Op):
     def forward(self, *arrays, axis=0):
         self.axis = axis
         return xp.stack(arrays, axis=axis)
@@ -114,7 +114,7 @@ def _clean_index(index):
     return tuple(out)
 
 
-class Index(Function):
+class Index(Op):
     _view = True  # NumPy returns a view where it can: it shares the version counter
 
     def forward(self, x, index):
@@ -143,7 +143,7 @@ class Index(Function):
         return (out,)
 
 
-class IndexPut(Function):
+class IndexPut(Op):
     """``x[index] = value`` on a tensor in the graph: a new array, the old one untouched."""
 
     def forward(self, x, value, index):
@@ -168,7 +168,7 @@ class IndexPut(Function):
         return gx, gv
 
 
-class Gather(Function):
+class Gather(Op):
     def forward(self, x, index, axis):
         self.axis, self.shape = axis, x.shape
         self.saved = (index,)
@@ -183,7 +183,7 @@ class Gather(Function):
         return (out,)
 
 
-class Cast(Function):
+class Cast(Op):
     def forward(self, x, dtype):
         return x.astype(dtype)
 
@@ -191,7 +191,7 @@ class Cast(Function):
         return (grad,)
 
 
-class Clone(Function):
+class Clone(Op):
     def forward(self, x):
         return x.copy()
 
@@ -199,7 +199,7 @@ class Clone(Function):
         return (grad,)
 
 
-class Roll(Function):
+class Roll(Op):
     def forward(self, x, shifts, axes):
         self.shifts, self.axes = shifts, axes
         return xp.roll(x, shifts, axes)
@@ -209,7 +209,7 @@ class Roll(Function):
         return (xp.roll(grad, back, self.axes),)
 
 
-class Flip(Function):
+class Flip(Op):
     def forward(self, x, axes):
         self.axes = axes
         return xp.flip(x, axes)

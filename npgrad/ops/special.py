@@ -8,7 +8,7 @@ approximation and polishes it with Newton steps on ``erf``.
 import math
 
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _erf_u = xp.frompyfunc(math.erf, 1, 1)
@@ -102,7 +102,7 @@ def erfinv_array(a):
     return x.astype(a.dtype, copy=False)
 
 
-class Erf(Function):
+class Erf(Op):
     """d/dx erf(x) = 2/sqrt(pi) * exp(-x^2)."""
 
     def forward(self, x):
@@ -114,7 +114,7 @@ class Erf(Function):
         return (grad * (_TWO_OVER_SQRT_PI * xp.exp(-x * x)).astype(x.dtype, copy=False),)
 
 
-class Erfc(Function):
+class Erfc(Op):
     def forward(self, x):
         self.saved = (x,)
         return erfc_array(x)
@@ -124,7 +124,7 @@ class Erfc(Function):
         return (grad * (-_TWO_OVER_SQRT_PI * xp.exp(-x * x)).astype(x.dtype, copy=False),)
 
 
-class Erfinv(Function):
+class Erfinv(Op):
     """d/dy erfinv(y) = sqrt(pi)/2 * exp(erfinv(y)^2)."""
 
     def forward(self, y):

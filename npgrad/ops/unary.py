@@ -10,10 +10,10 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd import dual
-from ..autograd.function import Function
+from ..autograd.function import Op
 
 
-class Exp(Function):
+class Exp(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
     def forward(self, x):
@@ -25,7 +25,7 @@ class Exp(Function):
         return (grad * self.saved[0],)
 
 
-class Log(Function):
+class Log(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
@@ -35,7 +35,7 @@ class Log(Function):
         return (grad / self.saved[0],)
 
 
-class Log1p(Function):
+class Log1p(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
@@ -45,7 +45,7 @@ class Log1p(Function):
         return (grad / (1 + self.saved[0]),)
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
     def forward(self, x):
@@ -57,7 +57,7 @@ class Sqrt(Function):
         return (grad / (2 * self.saved[0]),)
 
 
-class Rsqrt(Function):
+class Rsqrt(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
     def forward(self, x):
@@ -70,7 +70,7 @@ class Rsqrt(Function):
         return (grad * -0.5 * out * out * out,)
 
 
-class Sin(Function):
+class Sin(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
@@ -80,7 +80,7 @@ class Sin(Function):
         return (grad * dual.cos(self.saved[0]),)
 
 
-class Cos(Function):
+class Cos(Op):
     _double = True  # backward works on Tensors too (create_graph)
     def forward(self, x):
         self.saved = (x,)
@@ -90,7 +90,7 @@ class Cos(Function):
         return (-grad * dual.sin(self.saved[0]),)
 
 
-class Tanh(Function):
+class Tanh(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
     def forward(self, x):
@@ -103,7 +103,7 @@ class Tanh(Function):
         return (grad * (1 - out * out),)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
     """1 / (1 + e^-x), computed so that it never overflows: e^-|x| is at most 1."""
@@ -119,7 +119,7 @@ class Sigmoid(Function):
         return (grad * out * (1 - out),)
 
 
-class Relu(Function):
+class Relu(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0
     def forward(self, x):
@@ -131,7 +131,7 @@ class Relu(Function):
         return (grad * ~(self.saved[0] <= 0),)
 
 
-class Abs(Function):
+class Abs(Op):
     def forward(self, x):
         self.saved = (x,)
         return xp.abs(x)
@@ -142,7 +142,7 @@ class Abs(Function):
         return (grad * _sign(dual.data(self.saved[0])),)
 
 
-class Clamp(Function):
+class Clamp(Op):
     """Values clipped to [lo, hi]; the gradient passes where lo <= x <= hi."""
 
     def forward(self, x, lo=None, hi=None):
@@ -162,7 +162,7 @@ class Clamp(Function):
         return (grad * inside,)
 
 
-class _Flat(Function):
+class _Flat(Op):
     """Ops that are flat almost everywhere (sign, floor, ceil, round): gradient zero."""
 
     _double = True  # backward works on Tensors too (create_graph)

@@ -2,7 +2,7 @@
 falls back to it wherever the cheap check fails (dtype, memory layout, options)."""
 import numpy as np
 
-from ...autograd.function import Function
+from ...autograd.function import Op
 from ...ops import loss
 from .. import threads
 from . import kernels
@@ -45,7 +45,7 @@ class CrossEntropyIndices(loss.CrossEntropyIndices):
         return out, None
 
 
-class LinearReLU(Function):
+class LinearReLU(Op):
     """``relu(x @ weight.T + bias)``, then ``* mask`` (dropout) if a mask is given: the
     twin of ``ops.linalg.Linear`` -> ``ops.unary.Relu`` (-> ``ops.activation.MaskMul``)
     in one node. The matmuls stay BLAS; the bias, ReLU and mask are one pass forward and
