@@ -161,3 +161,4 @@ _LAZY_ATTRS.update({"compile": (".compiler", "compile"),
                     "autocast": (".amp.autocast_mode", "autocast"),
                     "is_autocast_enabled": (".amp.autocast_mode", "is_autocast_enabled"),
                     "get_autocast_dtype": (".amp.autocast_mode", "get_autocast_dtype")})
+from ._fast.denormal import set_flush_denormal  # noqa: E402  (torch.set_flush_denormal)
