@@ -102,11 +102,15 @@ def matmul(a, b):
 def compiled_op(name):
     """The compiled twin called ``name`` (``compiled/functions.py``) when the compiled
     kernels are on, else None: ``(compiled_op("X") or X).apply(...)``."""
+    global _functions
     if not use_compiled():
         return None
-    from .compiled import functions
+    if _functions is None:  # imported once (an import statement costs ~0.6 us a call)
+        from .compiled import functions as _functions
+    return getattr(_functions, name)
 
-    return getattr(functions, name)
+
+_functions = None
 
 
 def image_chunks(n, bytes_per_image):

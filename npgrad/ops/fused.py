@@ -25,9 +25,7 @@ def linear_relu(x, weight, bias, p=0.0, training=False):
     drop = training and p > 0
     fused = _fast.compiled_op("LinearReLU")
     if fused is not None and p < 1:
-        from .._fast.compiled.functions import linear_relu_fits
-
-        if linear_relu_fits(x._data, weight._data, bias._data):
+        if _fast.compiled_op("linear_relu_fits")(x._data, weight._data, bias._data):
             shape = (x._data.shape[0], weight._data.shape[0])
             mask = activation.dropout_mask(shape, p, x._data.dtype, get_rng()) if drop else None
             return fused.apply(x, weight, bias, mask)

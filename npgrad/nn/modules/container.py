@@ -9,6 +9,9 @@ from collections import OrderedDict
 from ..._tensor import Tensor
 from ...ops import fused
 from ..module import Module, _addindent
+from .activation import ReLU
+from .dropout import Dropout
+from .linear import Linear
 
 
 def _hooked(module):
@@ -58,10 +61,6 @@ class Sequential(Module):
     def _forward_fused(self, input):
         """The same as ``forward``, with every run ``Linear -> ReLU (-> Dropout)`` of plain,
         hook-free layers on a 2-D float input done as one op (``npgrad/ops/fused.py``)."""
-        from .activation import ReLU
-        from .dropout import Dropout
-        from .linear import Linear
-
         modules = [m for m in self._modules.values() if m is not None]
         i = 0
         while i < len(modules):
