@@ -26,6 +26,11 @@ Which path runs is one setting, ``NPGRAD_KERNELS`` in the environment (read at i
 - ``"auto"`` (the default): ``"compiled"`` when numba is installed, else ``"numpy"``.
 
 Turning every fast path off changes no result beyond float rounding: the tests run both.
+
+Threads (the whole model is in ``docs/threads.md``): BLAS gets one thread by default; the
+helper threads of ``threads.py`` deal out chunks only while BLAS has one thread, so the two
+never run against each other; compiled kernels are serial and run on whichever thread calls
+them. ``denormal.py`` (``npgrad.set_flush_denormal``) sets its CPU flag on all of them.
 """
 import os
 
