@@ -62,23 +62,23 @@ class Sequential(Module):
         """The same as ``forward``, with every run ``Linear -> ReLU (-> Dropout)`` of plain,
         hook-free layers on a 2-D float input done as one op (``npgrad/ops/fused.py``)."""
         modules = [m for m in self._modules.values() if m is not None]
-        i = 0
-        while i < len(modules):
+        n, i = len(modules), 0
+        while i < n:
             m = modules[i]
-            nxt = modules[i + 1] if i + 1 < len(modules) else None
-            if (type(m) is Linear and type(nxt) is ReLU and m.bias is not None
-                    and isinstance(input, Tensor) and input.ndim == 2
-                    and not (_hooked(m) or _hooked(nxt))):
-                drop = modules[i + 2] if i + 2 < len(modules) else None
+            i += 1
+            # (checked cheapest first: most layers are not a Linear followed by a ReLU)
+            if (type(m) is Linear and i < n and type(modules[i]) is ReLU
+                    and m.bias is not None and isinstance(input, Tensor) and input._data.ndim == 2
+                    and not (_hooked(m) or _hooked(modules[i]))):
+                drop = modules[i + 1] if i + 1 < n else None
                 if type(drop) is Dropout and not drop.inplace and not _hooked(drop):
                     input = fused.linear_relu(input, m.weight, m.bias, drop.p, drop.training)
-                    i += 3
+                    i += 2
                 else:
                     input = fused.linear_relu(input, m.weight, m.bias)
-                    i += 2
-                continue
-            input = m(input)
-            i += 1
+                    i += 1
+            else:
+                input = m(input)
         return input
 
     def __getitem__(self, idx):
