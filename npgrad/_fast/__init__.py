@@ -14,6 +14,8 @@ fast path (here)            its reference twin                         tested in
 ``pool.MaxPool2d``          ``ops/pool.py`` ``MaxPool2d`` (one thread) test_pool
 ``flat.adam_step_group``    ``optim/adam.py`` ``Adam._update`` per     test_optim_flat
                             parameter (``foreach=False``)
+``inference.run``           ``nn.Sequential.forward`` under no_grad    test_fast_inference
+                            (Flatten/Linear/ReLU/Dropout on arrays)
 ``compiled/`` (``[fast]``)  named NumPy functions (see compiled/)      test_kernels
 ==========================  =========================================  ==================
 
