@@ -15,7 +15,7 @@ the ordinary errors). Used only on the fast paths (``npgrad.kernels() != "refere
 """
 from .._backend import xp
 from .._tensor import Tensor
-from . import matmul
+from . import threads
 
 _FLOATS = (xp.dtype(xp.float32), xp.dtype(xp.float64))
 
@@ -35,10 +35,10 @@ def run(modules, x):
         shape = step.check(m, shape, x._data.dtype)
         if shape is None:
             return None
-        plan.append((step, m))
+        plan.append((step, m, shape))
     a, owned = x._data, False  # owned: ``a`` is an array this call made (ReLU may reuse it)
-    for step, m in plan:
-        a = step.run(m, a, owned)
+    for step, m, shape in plan:
+        a = step.run(m, a, owned, shape)
         owned = owned or step.fresh
     return x if a is x._data else Tensor._make(a, None)
 
@@ -55,8 +55,8 @@ class _Linear:
         return shape[:-1] + (m.out_features,)
 
     @staticmethod
-    def run(m, a, owned):  # as ops.linalg.Linear.forward
-        out = matmul(a, m.weight._data.T) if a.ndim == 2 else a @ m.weight._data.T
+    def run(m, a, owned, shape):  # as ops.linalg.Linear.forward (on the fast paths)
+        out = threads.matmul(a, m.weight._data.T) if a.ndim == 2 else a @ m.weight._data.T
         if m.bias is not None:
             out += m.bias._data
         return out
@@ -70,7 +70,7 @@ class _ReLU:
         return None if m.inplace else shape
 
     @staticmethod
-    def run(m, a, owned):  # as ops.unary.Relu.forward, in place on an array of our own
+    def run(m, a, owned, shape):  # as ops.unary.Relu.forward, in place on an array of our own
         return xp.maximum(a, 0, out=a) if owned else xp.maximum(a, 0)
 
 
@@ -93,10 +93,8 @@ class _Flatten:
         return shape[:s] + (size,) + shape[e + 1 :]
 
     @staticmethod
-    def run(m, a, owned):  # as ops.shape.flatten (a view when the memory allows)
-        n = a.ndim
-        s, e = m.start_dim % n, m.end_dim % n
-        return a.reshape(a.shape[:s] + (-1,) + a.shape[e + 1 :])
+    def run(m, a, owned, shape):  # as ops.shape.flatten (a view when the memory allows)
+        return a.reshape(shape)
 
 
 class _Dropout:
@@ -107,7 +105,7 @@ class _Dropout:
         return shape if (not m.training or m.p == 0.0) and 0.0 <= m.p <= 1.0 else None
 
     @staticmethod
-    def run(m, a, owned):
+    def run(m, a, owned, shape):
         return a
 
 
