@@ -72,3 +72,71 @@ def test_max_pool_kernel_is_used(monkeypatch):
     x = np.random.default_rng(1).standard_normal((2, 3, 8, 8)).astype(np.float32)
     _pool("compiled", x, np.ones(x.size, np.float32), CONFIGS[0], True)
     assert calls == ["max_pool_fwd", "max_pool_bwd"]
+
+
+# ------------------------------------------------------------------ BatchNorm2d statistics
+def _batch_norm(mode, x, g, dtype, training=True, affine=True, channels_last=True):
+    npgrad.manual_seed(0)
+    with _fast.using(mode):
+        bn = npgrad.nn.BatchNorm2d(x.shape[1], affine=affine).to(
+            npgrad.float64 if dtype == np.float64 else npgrad.float32)
+        if affine:
+            with npgrad.no_grad():
+                bn.weight.copy_(npgrad.tensor(np.linspace(0.5, 2, x.shape[1]).astype(dtype)))
+                bn.bias.copy_(npgrad.tensor(np.linspace(-1, 1, x.shape[1]).astype(dtype)))
+        bn.train(training)
+        data = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) if channels_last else x
+        t = npgrad.tensor(data, requires_grad=True)
+        out = bn(t)
+        out.backward(npgrad.tensor(g))
+        grads = [] if not affine else [bn.weight.grad.numpy(), bn.bias.grad.numpy()]
+        return [out.detach().numpy(), t.grad.numpy(), *grads, bn.running_mean.numpy().copy(),
+                bn.running_var.numpy().copy()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_kernel_against_numpy_and_torch(dtype):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((6, 5, 9, 7)) * 3 + 2).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    got = _batch_norm("compiled", x, g, dtype)
+    ref = _batch_norm("numpy", x, g, dtype)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for a, b in zip(got, ref):  # float64 sums here, NumPy's pairwise float32 sums there
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, **tol)
+
+    bn = torch.nn.BatchNorm2d(5).to(torch.float64 if dtype == np.float64 else torch.float32)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(np.linspace(0.5, 2, 5).astype(dtype)))
+        bn.bias.copy_(torch.tensor(np.linspace(-1, 1, 5).astype(dtype)))
+    tx = torch.tensor(x, requires_grad=True)
+    out = bn(tx)
+    out.backward(torch.tensor(g))
+    expected = [out.detach().numpy(), tx.grad.numpy(), bn.weight.grad.numpy(),
+                bn.bias.grad.numpy(), bn.running_mean.numpy(), bn.running_var.numpy()]
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, **tol)
+
+
+def test_batch_norm_kernel_is_used_only_where_its_check_passes(monkeypatch):
+    from npgrad._fast.compiled import _numba
+
+    calls = []
+    for name in ("batch_norm_fwd", "batch_norm_bwd"):
+        real = getattr(_numba, name)
+        monkeypatch.setattr(_numba, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 3, 5, 5)).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    _batch_norm("compiled", x, g, np.float32)
+    assert calls == ["batch_norm_fwd", "batch_norm_bwd"]
+    calls.clear()
+    # NCHW memory, evaluation mode, no affine parameters: the reference, the same numbers
+    for options in (dict(channels_last=False), dict(training=False), dict(affine=False)):
+        got = _batch_norm("compiled", x, g, np.float32, **options)
+        ref = _batch_norm("numpy", x, g, np.float32, **options)
+        for a, b in zip(got, ref):
+            np.testing.assert_array_equal(a, b)
+    assert calls == []
