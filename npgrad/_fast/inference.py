@@ -25,11 +25,9 @@ def run(modules, x):
     is not one this path knows."""
     if not isinstance(x, Tensor) or x._data.dtype not in _FLOATS:
         return None
-    if not _STEPS:
-        ensure_steps()
     plan, shape = [], x._data.shape
     for m in modules:  # first check every layer against the shapes it will see
-        step = _STEPS.get(type(m))
+        step = STEPS.get(type(m))
         if step is None or m._forward_pre_hooks or m._forward_hooks:
             return None
         shape = step.check(m, shape, x._data.dtype)
@@ -43,7 +41,7 @@ def run(modules, x):
     return x if a is x._data else Tensor._make(a, None)
 
 
-class _Linear:
+class LinearStep:
     fresh = True  # its result is a new array
 
     @staticmethod
@@ -62,7 +60,7 @@ class _Linear:
         return out
 
 
-class _ReLU:
+class ReLUStep:
     fresh = True
 
     @staticmethod
@@ -74,7 +72,7 @@ class _ReLU:
         return xp.maximum(a, 0, out=a) if owned else xp.maximum(a, 0)
 
 
-class _Flatten:
+class FlattenStep:
     fresh = False  # a view of its input
 
     @staticmethod
@@ -97,7 +95,7 @@ class _Flatten:
         return a.reshape(shape)
 
 
-class _Dropout:
+class DropoutStep:
     fresh = False
 
     @staticmethod
@@ -109,17 +107,6 @@ class _Dropout:
         return a
 
 
-def _steps():
-    from ..nn.modules.activation import ReLU
-    from ..nn.modules.dropout import Dropout
-    from ..nn.modules.linear import Flatten, Linear
-
-    return {Linear: _Linear, ReLU: _ReLU, Flatten: _Flatten, Dropout: _Dropout}
-
-
-_STEPS = {}  # filled on first use (the layer classes import npgrad's ops, which import this)
-
-
-def ensure_steps():
-    if not _STEPS:
-        _STEPS.update(_steps())
+# layer class -> its step; filled by ``nn/modules/container.py`` (the layers live above this
+# package, so they name their own steps: Linear -> LinearStep, ReLU -> ReLUStep, ...)
+STEPS = {}

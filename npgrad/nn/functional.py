@@ -6,7 +6,6 @@ embedding, padding).
 """
 import warnings
 
-from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
 from ..ops import activation as _activation
@@ -94,7 +93,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         )
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
-    return (_fast.compiled_op("BatchNorm") or normalization.BatchNorm).apply(
+    return normalization.batch_norm_function().apply(
         input, weight, bias,
         running_mean=None if running_mean is None else running_mean._data,
         running_var=None if running_var is None else running_var._data,

@@ -7,14 +7,13 @@ import operator
 from collections import OrderedDict
 
 from ..._tensor import Tensor
-from ... import _fast
-from ..._fast import inference
-from ...autograd import grad_mode
 from ...ops import fused
 from ..module import Module, _addindent
 from .activation import ReLU
 from .dropout import Dropout
-from .linear import Linear
+from .linear import Flatten, Linear
+
+fused.register_layers(Linear, ReLU, Flatten, Dropout)  # for the no-grad array path
 
 
 def _hooked(module):
@@ -55,10 +54,9 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def forward(self, input):
-        if not grad_mode._enabled and _fast.use_fast():  # no graph: straight through arrays
-            out = inference.run(self._modules.values(), input)  # (None: a layer it can't do)
-            if out is not None:
-                return out
+        out = fused.inference(self._modules.values(), input)  # no_grad: straight on arrays
+        if out is not None:
+            return out
         if fused.enabled():  # the compiled kernels of [fast] are on
             return self._forward_fused(input)
         for module in self._modules.values():
