@@ -103,3 +103,19 @@ def test_errors_are_the_ordinary_ones():
             with npgrad.enable_grad(), pytest.raises(RuntimeError) as slow:
                 model(x)
             assert str(fast.value) == str(slow.value)
+
+
+@pytest.mark.parametrize("layers, shape", [
+    (lambda: [nn.Linear(4, 3, bias=False), nn.ReLU(), nn.Flatten(0)], (2, 4)),
+    (lambda: [nn.Flatten(1, 2), nn.Linear(6, 5), nn.Dropout(0.0)], (2, 3, 4, 6)),
+    (lambda: [nn.Linear(6, 2), nn.Flatten(-2, -1)], (2, 3, 6)),  # a 3-d Linear, then flatten
+    (lambda: [], (3, 2)),
+])
+def test_other_shapes_and_options_equal_the_graph_path(layers, shape, calls):
+    npgrad.manual_seed(0)
+    model = nn.Sequential(*layers())
+    x = npgrad.tensor(np.random.default_rng(3).standard_normal(shape))
+    fast, slow = _outputs(model.double(), x, "numpy")
+    assert calls[0] is True
+    assert fast.shape == slow.shape
+    np.testing.assert_array_equal(fast.numpy(), slow.detach().numpy())
