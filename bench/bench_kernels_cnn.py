@@ -5,8 +5,9 @@ on its NumPy paths, npgrad with the compiled kernels, and PyTorch, measured in o
     python bench/bench_kernels_cnn.py --repeats 3
 
 Each layer row times forward + backward (the sum of the output as the loss) on an input laid
-out channels-last, as a convolution leaves it; the last row is one Adam step of
-``npgrad.models.mnist_cnn`` (conv-BatchNorm-ReLU-pool twice, then the MLP head), batch 64.
+out channels-last, as a convolution leaves it; the last rows are one Adam step of
+``npgrad.models.small_cnn`` (the benchmark's small CNN) and of ``mnist_cnn``
+(conv-BatchNorm-ReLU-pool twice, then the MLP head), batch 64.
 The three alternate within each repeat, so a busy moment hits them alike; ratios are the
 median of the per-repeat ratios to torch (below 1: npgrad faster). CPU time of the process
 (``time.process_time``), so the work of npgrad's helper threads counts; torch runs on one
@@ -50,18 +51,17 @@ def layer_runners(factory, shape):
     return npgrad_step, torch_step
 
 
-def cnn_runners():
+def cnn_runners(factory):
     import torch
 
     import npgrad
-    from npgrad.models import mnist_cnn
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 64)
     torch.manual_seed(0)
-    tmodel = mnist_cnn(torch.nn)
-    nmodel = mnist_cnn(npgrad.nn)
+    tmodel = factory(torch.nn)
+    nmodel = factory(npgrad.nn)
     nmodel.load_state_dict({k: npgrad.from_numpy(v.detach().numpy().copy())
                             for k, v in tmodel.state_dict().items()})
 
@@ -91,7 +91,10 @@ def main():
 
     modes = ["numpy"] + (["compiled"] if available() else [])
     rows = [(name, *layer_runners(f, s), 20) for name, f, s in LAYERS]
-    rows.append(("mnist_cnn, one Adam step, batch 64", *cnn_runners(), 3))
+    from npgrad.models import mnist_cnn, small_cnn
+
+    rows.append(("small_cnn, one Adam step, batch 64", *cnn_runners(small_cnn), 10))
+    rows.append(("mnist_cnn, one Adam step, batch 64", *cnn_runners(mnist_cnn), 3))
     print(f"forward+backward, CPU ms, median of {args.repeats}; npgrad / torch per path")
     print(f"{'':42s} {'torch':>7s} " + " ".join(f"{'npgrad ' + m:>16s} {'/torch':>6s}" for m in modes))
     for name, npgrad_step, torch_step, calls in rows:
