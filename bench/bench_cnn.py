@@ -16,6 +16,12 @@ by default each run trains on the first 200 batches of the epoch (12,800 images)
 seconds are also scaled to a full epoch (x 938/200). Runs alternate torch / npgrad / numpy,
 so a busy moment of the machine hits all three alike; ratios are taken within a run.
 
+npgrad runs twice: on its NumPy fast paths (``npgrad``) and with the compiled kernels of the
+``[fast]`` extra (``npgrad+k``, when numba is installed). The FLOP floor is the run's matrix
+products alone - every GEMM of every step (each conv as its im2col product, forward, weight
+gradient and input gradient; each linear layer), timed in NumPy on one thread in the same
+run: the hardware's limit for this work on one core.
+
 Threads, by default: torch uses its own (one per core); npgrad keeps BLAS on one thread and
 deals conv / max-pool chunks out to one worker thread per core; the hand-written NumPy gets
 BLAS on every core. ``--threads 1`` runs all three on one core.
@@ -190,6 +196,43 @@ class NumpyCNN:
                 for i in range(0, len(order), BATCH)]
 
 
+# ---------------------------------------------------------------- the FLOP floor
+# per model: convs as (in channels, out channels, output side, needs an input gradient),
+# 3x3 kernels; linear layers as (fan in, fan out); every linear's input needs a gradient
+CONVS = {"small": [(1, 8, 26, False), (8, 16, 11, True)],
+         "example": [(1, 32, 26, False), (32, 64, 24, True)]}
+LINEARS = {"small": [(400, 10)], "example": [(9216, 128), (128, 10)]}
+
+
+def gemms(name, b=BATCH):
+    """(rows, inner, columns) of every matrix product of one training step of ``name``."""
+    out = []
+    for c, o, side, input_grad in CONVS[name]:
+        m, k = b * side * side, 9 * c
+        out += [(m, k, o), (k, m, o)] + ([(m, o, k)] if input_grad else [])
+    for fan_in, fan_out in LINEARS[name]:
+        out += [(b, fan_in, fan_out), (fan_out, b, fan_in), (b, fan_out, fan_in)]
+    return out
+
+
+def gemm_floor(name, batches, repeats=3):
+    """Seconds for ``batches`` steps' GEMMs alone (each the best of ``repeats``), and the
+    GFLOP/s they reached."""
+    rng = np.random.default_rng(0)
+    total = flops = 0.0
+    for m, k, n in gemms(name):
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        w = rng.standard_normal((k, n), dtype=np.float32)
+        best = float("inf")
+        for _ in range(repeats):
+            t = time.perf_counter()
+            a @ w
+            best = min(best, time.perf_counter() - t)
+        total += best * batches
+        flops += 2.0 * m * k * n * batches
+    return total, flops / total / 1e9
+
+
 # ---------------------------------------------------------------- the measurement
 def run(name, X, Y, n_batches, runs, threads=None):
     import torch
@@ -203,12 +246,17 @@ def run(name, X, Y, n_batches, runs, threads=None):
         order = order[: n_batches * BATCH]
     batches = -(-len(order) // BATCH)
 
-    def lib_runner(lib):
+    def lib_runner(lib, mode=None):
         def go():
-            model = build(lib, name, state)
-            t = time.perf_counter()
-            losses = train(lib, model, X, Y, order)
-            return time.perf_counter() - t, losses
+            if mode:  # npgrad on one of its paths (see npgrad/_fast)
+                npgrad.set_kernels(mode)
+            try:
+                model = build(lib, name, state)
+                t = time.perf_counter()
+                losses = train(lib, model, X, Y, order)
+                return time.perf_counter() - t, losses
+            finally:
+                npgrad.set_kernels("auto")
         return go
 
     def numpy_runner():
@@ -225,32 +273,46 @@ def run(name, X, Y, n_batches, runs, threads=None):
         finally:
             npgrad.set_num_threads(blas)
 
-    warm = order[: 3 * BATCH]  # first calls pay one-off costs (torch's kernel setup): untimed
-    for lib in (torch, npgrad):
-        train(lib, build(lib, name, state), X, Y, warm)
+    from npgrad._fast.compiled import available
+
+    modes = {"npgrad": "numpy", **({"npgrad+k": "compiled"} if available() else {})}
+    runners = {"torch": lib_runner(torch),
+               **{k: lib_runner(npgrad, mode) for k, mode in modes.items()},
+               "numpy": numpy_runner}
+    # first calls pay one-off costs (torch's kernel setup, numba compiling or loading its
+    # cache): untimed
+    warm = order[: 3 * BATCH]
+    train(torch, build(torch, name, state), X, Y, warm)
+    for mode in modes.values():
+        npgrad.set_kernels(mode)
+        train(npgrad, build(npgrad, name, state), X, Y, warm)
+    npgrad.set_kernels("auto")
     NumpyCNN(name, state).train(X, Y, warm)
 
-    runners = {"torch": lib_runner(torch), "npgrad": lib_runner(npgrad), "numpy": numpy_runner}
-    times = {k: [] for k in runners}
+    times = {k: [] for k in (*runners, "floor")}
     losses = {}
     for _ in range(runs):
         for k, go in runners.items():
             secs, losses[k] = go()
             times[k].append(secs)
+        floor, gflops = gemm_floor(name, batches)
+        times["floor"].append(floor)
     med = {k: statistics.median(v) for k, v in times.items()}
-    r_torch = statistics.median(n / t for n, t in zip(times["npgrad"], times["torch"]))
-    r_numpy = statistics.median(n / h for n, h in zip(times["npgrad"], times["numpy"]))
+    ratio = lambda a, b: statistics.median(x / y for x, y in zip(times[a], times[b]))  # noqa: E731
     scale = 938 / batches
     tail = lambda k: np.mean(losses[k][-20:])  # noqa: E731
-    print(f"{name:8s} {batches} batches | torch {med['torch']:6.2f}s | npgrad "
-          f"{med['npgrad']:6.2f}s | numpy {med['numpy']:6.2f}s | npgrad/torch {r_torch:.2f} | "
-          f"npgrad/numpy {r_numpy:.2f} | per epoch (x{scale:.2f}): torch "
-          f"{med['torch'] * scale:.0f}s npgrad {med['npgrad'] * scale:.0f}s numpy "
-          f"{med['numpy'] * scale:.0f}s | mean loss of last 20 batches: torch {tail('torch'):.3f} "
-          f"npgrad {tail('npgrad'):.3f} numpy {tail('numpy'):.3f}")
+    line = (f"{name:8s} {batches} batches | floor {med['floor']:6.2f}s ({gflops:.0f} GFLOP/s) | "
+            f"torch {med['torch']:6.2f}s | numpy {med['numpy']:6.2f}s")
+    for k in modes:
+        line += (f" | {k} {med[k]:6.2f}s: /torch {ratio(k, 'torch'):.2f} /numpy "
+                 f"{ratio(k, 'numpy'):.2f} /floor {ratio(k, 'floor'):.1f}")
+    print(line + f" | torch/floor {ratio('torch', 'floor'):.1f}")
+    print(f"         per epoch (x{scale:.2f}): " + " ".join(
+        f"{k} {med[k] * scale:.0f}s" for k in times) + " | mean loss of last 20 batches: "
+        + " ".join(f"{k} {tail(k):.3f}" for k in runners))
     print("         all runs (s): " + "; ".join(
         f"{k} " + " ".join(f"{t:.2f}" for t in v) for k, v in times.items()))
-    return r_torch, r_numpy
+    return {k: ratio(k, "torch") for k in modes}
 
 
 def main():
@@ -270,7 +332,7 @@ def main():
     X, Y = load_mnist()
     threads = args.threads or f"default ({os.cpu_count()} CPUs)"
     print(f"MNIST CNN training, batch {BATCH}, Adam lr 1e-3, median of {args.runs} alternating "
-          f"runs (torch, npgrad, hand-written numpy), threads: {threads}, load average "
+          f"runs (torch, npgrad, npgrad+kernels, hand-written numpy), threads: {threads}, load average "
           f"{os.getloadavg()[0]:.1f}")
     for name in args.models:
         run(name, X, Y, args.batches, args.runs, args.threads)

@@ -188,3 +188,4 @@ def _quiet_numpy_warnings():
 _quiet_numpy_warnings()
 # issue 16: npgrad.viz (the autograd graph as a picture) loads on first use too
 _LAZY["viz"] = ".viz"
+from ._fast.denormal import set_flush_denormal  # noqa: E402  (torch.set_flush_denormal)

@@ -91,3 +91,21 @@ def test_linear_with_a_big_batch_matches_torch_forward_and_backward(workers):
     (tlin(txi) ** 2).mean().backward()
     for ours, theirs in [(xi.grad, txi.grad), (lin.weight.grad, tlin.weight.grad), (lin.bias.grad, tlin.bias.grad)]:
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_helpers_stand_aside_while_blas_has_several_threads():
+    """BLAS threads and npgrad's helper threads never run at once (docs/parallel.md)."""
+    from npgrad._threads import blas_threads
+
+    before = blas_threads()
+    try:
+        if not npgrad.set_num_threads(2):
+            pytest.skip("no BLAS library took a thread count here")
+        assert parallel.worker_count() == 1
+        seen = set()
+        parallel.run_split(lambda dealer: [seen.add(threading.current_thread().name) for _ in dealer],
+                          [(i, i + 1) for i in range(8)])
+        assert seen == {threading.current_thread().name}
+    finally:
+        npgrad.set_num_threads(before or 1)
+    assert parallel.worker_count() == min(parallel._MAX_HELPERS + 1, parallel._CPUS)

@@ -14,6 +14,8 @@ fast path (here)            its reference twin                         tested in
 ``pool.MaxPool2d``          ``ops/pool.py`` ``MaxPool2d`` (one thread) test_pool
 ``flat.adam_step_group``    ``optim/adam.py`` ``Adam._update`` per     test_optim_flat
                             parameter (``foreach=False``)
+``inference.run``           ``nn.Sequential.forward`` under no_grad    test_fast_inference
+                            (Flatten/Linear/ReLU/Dropout on arrays)
 ``compiled/`` (``[fast]``)  named NumPy functions (see compiled/)      test_kernels
 ==========================  =========================================  ==================
 
@@ -26,6 +28,11 @@ Which path runs is one setting, ``NPGRAD_KERNELS`` in the environment (read at i
 - ``"auto"`` (the default): ``"compiled"`` when numba is installed, else ``"numpy"``.
 
 Turning every fast path off changes no result beyond float rounding: the tests run both.
+
+Threads (the whole model is in ``docs/threads.md``): BLAS gets one thread by default; the
+helper threads of ``threads.py`` deal out chunks only while BLAS has one thread, so the two
+never run against each other; compiled kernels are serial and run on whichever thread calls
+them. ``denormal.py`` (``npgrad.set_flush_denormal``) sets its CPU flag on all of them.
 """
 import os
 
@@ -102,11 +109,15 @@ def matmul(a, b):
 def compiled_op(name):
     """The compiled twin called ``name`` (``compiled/functions.py``) when the compiled
     kernels are on, else None: ``(compiled_op("X") or X).apply(...)``."""
+    global _functions
     if not use_compiled():
         return None
-    from .compiled import functions
+    if _functions is None:  # imported once (an import statement costs ~0.6 us a call)
+        from .compiled import functions as _functions
+    return getattr(_functions, name)
 
-    return getattr(functions, name)
+
+_functions = None
 
 
 def image_chunks(n, bytes_per_image):

@@ -12,6 +12,7 @@ import os
 import threading
 
 from .._backend import xp
+from . import denormal
 
 _CPUS = os.cpu_count() or 1
 _MAX_HELPERS = 3
@@ -64,12 +65,16 @@ class _Helper:
         self._go.acquire()
         self._done.acquire()
         self._job, self._error = None, None
+        self._fp_generation = 0  # which set_flush_denormal this thread has applied
         threading.Thread(target=self._loop, daemon=True, name="npgrad-helper").start()
 
     def _loop(self):
         while True:
             self._go.acquire()
             try:
+                if self._fp_generation != denormal.generation:  # per-thread CPU setting
+                    self._fp_generation = denormal.generation
+                    denormal.sync_thread()
                 self._job()
             except BaseException as e:  # handed to the caller by wait()
                 self._error = e

@@ -11,6 +11,7 @@ With g_hat = dL/dx_hat and means taken over the normalized axes, the result is
 
 — the two subtracted terms are the paths through the mean and through the variance.
 """
+from .. import _fast
 from .._backend import xp
 from ..autograd.function import Op
 
@@ -105,3 +106,8 @@ class LayerNorm(Op):
         if self.needs[2]:
             gb = grad.sum(axis=lead)
         return gx, gw, gb
+
+
+def batch_norm_function():
+    """``BatchNorm``, or its compiled twin when the ``[fast]`` kernels are on."""
+    return _fast.compiled_op("BatchNorm") or BatchNorm

@@ -254,7 +254,7 @@ def max_pool2d_checked(where, input, kernel_size, stride=None, padding=0, dilati
                        ceil_mode=False, return_indices=False):
     x, batched, kernel, stride, padding, dilation = _pool_args(
         where, input, kernel_size, stride, padding, dilation, ceil_mode, "effective kernel")
-    op = _fast_pool.MaxPool2d if _fast.use_fast() else MaxPool2d
+    op = _fast.compiled_op("MaxPool2d") or (_fast_pool.MaxPool2d if _fast.use_fast() else MaxPool2d)
     out = op.apply(x, kernel, stride, padding, dilation, ceil_mode)
     if not batched:
         out = out.squeeze(0)

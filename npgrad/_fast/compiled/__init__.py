@@ -11,6 +11,10 @@ kernel                     its NumPy twin                                      e
 ``cross_entropy_fwd/bwd``  ``ops.loss.CrossEntropyIndices``                    1e-6 (float32)
 ``bias_relu_fwd/bwd``      ``ops.linalg.Linear`` + bias + ``ops.unary.Relu``   bit for bit
                            (+ ``MaskMul``, dropout)
+``max_pool_fwd/bwd``       ``ops.pool._max_over_taps`` / ``MaxPool2d``         bit for bit
+                           ``._backward_images`` (channels-last, any window)
+``batch_norm_fwd/bwd``     ``ops.normalization.BatchNorm`` in training, on     1e-5 (float32;
+                           channels-last 4-d input with weight and bias        float64 sums)
 =========================  ==================================================  =============
 
 How they are built (what a prototype of them found):

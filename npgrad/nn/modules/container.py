@@ -9,6 +9,11 @@ from collections import OrderedDict
 from ..._tensor import Tensor
 from ...ops import fused
 from ..module import Module, _addindent
+from .activation import ReLU
+from .dropout import Dropout
+from .linear import Flatten, Linear
+
+fused.register_layers(Linear, ReLU, Flatten, Dropout)  # for the no-grad array path
 
 
 def _hooked(module):
@@ -49,6 +54,9 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def forward(self, input):
+        out = fused.inference(self._modules.values(), input)  # no_grad: straight on arrays
+        if out is not None:
+            return out
         if fused.enabled():  # the compiled kernels of [fast] are on
             return self._forward_fused(input)
         for module in self._modules.values():
@@ -58,28 +66,24 @@ class Sequential(Module):
     def _forward_fused(self, input):
         """The same as ``forward``, with every run ``Linear -> ReLU (-> Dropout)`` of plain,
         hook-free layers on a 2-D float input done as one op (``npgrad/ops/fused.py``)."""
-        from .activation import ReLU
-        from .dropout import Dropout
-        from .linear import Linear
-
         modules = [m for m in self._modules.values() if m is not None]
-        i = 0
-        while i < len(modules):
+        n, i = len(modules), 0
+        while i < n:
             m = modules[i]
-            nxt = modules[i + 1] if i + 1 < len(modules) else None
-            if (type(m) is Linear and type(nxt) is ReLU and m.bias is not None
-                    and isinstance(input, Tensor) and input.ndim == 2
-                    and not (_hooked(m) or _hooked(nxt))):
-                drop = modules[i + 2] if i + 2 < len(modules) else None
+            i += 1
+            # (checked cheapest first: most layers are not a Linear followed by a ReLU)
+            if (type(m) is Linear and i < n and type(modules[i]) is ReLU
+                    and m.bias is not None and isinstance(input, Tensor) and input._data.ndim == 2
+                    and not (_hooked(m) or _hooked(modules[i]))):
+                drop = modules[i + 1] if i + 1 < n else None
                 if type(drop) is Dropout and not drop.inplace and not _hooked(drop):
                     input = fused.linear_relu(input, m.weight, m.bias, drop.p, drop.training)
-                    i += 3
+                    i += 2
                 else:
                     input = fused.linear_relu(input, m.weight, m.bias)
-                    i += 2
-                continue
-            input = m(input)
-            i += 1
+                    i += 1
+            else:
+                input = m(input)
         return input
 
     def __getitem__(self, idx):
