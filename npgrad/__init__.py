@@ -21,13 +21,14 @@ from .autograd.grad_mode import (
 from .ops.arithmetic import (
     add, div, floor_divide, maximum, minimum, mul, neg, pow, remainder, sub, where,
 )
+from .ops.activation import log_softmax, relu, sigmoid, softmax
 from .ops.linalg import bmm, dot, linear as _linear, matmul, mm
 from .ops.logical import (
     allclose, eq, equal, ge, gt, isclose, le, logical_and, logical_not, logical_or, lt, ne,
 )
 from .ops.reduction import (
     all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod,
-    softmax, log_softmax, std, sum, var,
+    std, sum, var,
 )
 from .ops.shape import (
     broadcast_shapes, broadcast_to, cat, chunk, clone, concat, concatenate, flatten, flip,
@@ -35,7 +36,7 @@ from .ops.shape import (
     topk, transpose, unbind, unique, unsqueeze,
 )
 from .ops.unary import (
-    abs, ceil, clamp, clip, cos, exp, floor, log, log1p, relu, round, rsqrt, sigmoid, sign,
+    abs, ceil, clamp, clip, cos, exp, floor, log, log1p, round, rsqrt, sign,
     sin, sqrt, tanh, trunc,
 )
 from ._threads import get_num_threads, set_num_threads

@@ -620,10 +620,10 @@ class Tensor:
         return _ops.unary.tanh(self)
 
     def sigmoid(self):
-        return _ops.unary.sigmoid(self)
+        return _ops.activation.sigmoid(self)
 
     def relu(self):
-        return _ops.unary.relu(self)
+        return _ops.activation.relu(self)
 
     def abs(self):
         return _ops.unary.abs(self)
@@ -729,11 +729,11 @@ class Tensor:
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.type(dtype)  # dtype=: cast first, as in PyTorch
-        return _ops.reduction.softmax(x, dim)
+        return _ops.activation.softmax(x, dim)
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.type(dtype)
-        return _ops.reduction.log_softmax(x, dim)
+        return _ops.activation.log_softmax(x, dim)
 
     def cumsum(self, dim, dtype=None):
         return _ops.reduction.cumsum(self, dim, dtype)

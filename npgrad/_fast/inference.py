@@ -5,7 +5,7 @@ With no graph to record, each of those layers is one or two NumPy calls; going t
 ``Module.__call__``, the functional layer, ``Function.apply`` and a new Tensor per layer
 costs more than the arithmetic for one image (784-256-128-10: ~13 µs of Python over ~20 µs
 of matrix-vector products). Here the Sequential's layers run as the same NumPy calls their
-ops make (``ops.linalg.Linear.forward``, ``ops.unary.Relu.forward``, a reshape), on arrays,
+ops make (``ops.linalg.Linear.forward``, ``ops.activation.Relu.forward``, a reshape), on arrays,
 and one Tensor is made at the end: the same numbers, bit for bit.
 
 Anything else - another layer type or a subclass, a hook, ``inplace=True``, dropout that
@@ -68,7 +68,7 @@ class ReLUStep:
         return None if m.inplace else shape
 
     @staticmethod
-    def run(m, a, owned, shape):  # as ops.unary.Relu.forward, in place on an array of our own
+    def run(m, a, owned, shape):  # as ops.activation.Relu.forward, in place on an array of our own
         return xp.maximum(a, 0, out=a) if owned else xp.maximum(a, 0)
 
 

@@ -256,8 +256,8 @@ class _CustomNode(Op):
 
 
 class _OutputNode(Op):
-    _double = True  # gathered by the engine, never called
     """Output ``index`` of a several-output ``_CustomNode`` ``core`` (engine.py gathers)."""
+    _double = True  # gathered by the engine, never called
 
     def name(self):
         return self.core.name()

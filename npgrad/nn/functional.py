@@ -9,7 +9,7 @@ import warnings
 from .._backend import xp
 from .._tensor import Tensor
 from ..ops import activation as _activation
-from ..ops import normalization, reduction, unary
+from ..ops import normalization, unary
 from ..ops.activation import dropout, elu, gelu, hardtanh, leaky_relu, silu, softplus  # noqa: F401
 from ..ops.embedding import Embedding as _Embedding
 from ..ops.linalg import linear  # noqa: F401
@@ -28,7 +28,7 @@ from ..ops.padding import Pad as _Pad
 # ---------------------------------------------------------------------- activations
 def relu(input, inplace=False):
     """max(x, 0)."""
-    return _activation.maybe_inplace(input, unary.relu, inplace)
+    return _activation.maybe_inplace(input, _activation.relu, inplace)
 
 
 def relu_(input):
@@ -40,7 +40,7 @@ def relu6(input, inplace=False):
 
 
 def sigmoid(input):
-    return unary.sigmoid(input)
+    return _activation.sigmoid(input)
 
 
 def tanh(input):
@@ -62,14 +62,14 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """e^x / sum(e^x) along ``dim`` (the max is subtracted first: no overflow)."""
     if dtype is not None:
         input = input.type(dtype)
-    return reduction.softmax(input, _softmax_dim(input, dim, "softmax"))
+    return _activation.softmax(input, _softmax_dim(input, dim, "softmax"))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) computed as x - logsumexp(x): stable where log(softmax) is not."""
     if dtype is not None:
         input = input.type(dtype)
-    return reduction.log_softmax(input, _softmax_dim(input, dim, "log_softmax"))
+    return _activation.log_softmax(input, _softmax_dim(input, dim, "log_softmax"))
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

@@ -1,23 +1,103 @@
-"""Activation functions and dropout, each forward beside its backward.
-
-(``relu``, ``sigmoid`` and ``tanh`` live in ``ops.unary``; ``softmax`` and ``log_softmax`` in
-``ops.reduction``.) Every backward here is the local derivative times the incoming gradient;
+"""Activation functions and dropout, each forward beside its backward: ReLU, sigmoid, softmax
+and log-softmax first, then the rest (leaky ReLU, ELU, GELU, SiLU, softplus, hardtanh), then
+dropout. (``tanh`` is also an activation, but as ``torch.tanh`` it lives with the other
+element-wise math in ``ops.unary``.) Every backward here is the local derivative times the incoming gradient;
 where the derivative is cheapest from the output or from a mask, that is what is saved.
 Python-number constants keep float32 arrays float32 (NumPy 2 treats them as "weak").
 """
 import math
 
 from .._backend import xp
-from .._tensor import Tensor
+from .._tensor import Tensor, _dim
+from ..autograd import dual
 from ..autograd.function import Op
 from ..random import get_rng
 from . import inplace
+from .unary import _floating
 
 
 def _stable_sigmoid(x):
     """1 / (1 + e^-x) without overflow: e^-|x| never exceeds 1."""
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# ---------------------------------------------------------------------- the classic four
+# ReLU, sigmoid, softmax and log-softmax: the activations every tutorial starts with.
+class Relu(Op):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
+
+    def forward(self, x):
+        out = xp.maximum(x, 0)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # 0 where x <= 0 (also at 0), else 1 - NaN included, as PyTorch
+        return (grad * ~(self.saved[0] <= 0),)
+
+
+class Sigmoid(Op):
+    """1 / (1 + e^-x), computed so that it never overflows: e^-|x| is at most 1."""
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0  # saved[0] is the output
+
+    def forward(self, x):
+        out = _stable_sigmoid(x)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # d/dx σ(x) = σ(x) (1 - σ(x))
+        out = self.saved[0]
+        return (grad * out * (1 - out),)
+
+
+class Softmax(Op):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
+
+    def forward(self, x, axis):
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        self.axis = axis
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # y * (g - sum(g * y))
+        (y,) = self.saved
+        return (y * (grad - dual.sum(grad * y, axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    _double = True  # backward works on Tensors too (create_graph)
+    _saved_out = 0
+
+    def forward(self, x, axis):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.axis = axis
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad):  # g - softmax * sum(g)
+        (out,) = self.saved
+        return (grad - dual.exp(out) * dual.sum(grad, axis=self.axis, keepdims=True),)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(_floating(x, "sigmoid"))
+
+
+def softmax(x, dim):
+    return Softmax.apply(x, axis=_dim(dim, x._data.ndim, "softmax"))
+
+
+def log_softmax(x, dim):
+    return LogSoftmax.apply(x, axis=_dim(dim, x._data.ndim, "log_softmax"))
 
 
 class LeakyRelu(Op):

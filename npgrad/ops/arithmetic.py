@@ -90,6 +90,7 @@ def _float_operands(a, b):
 # ---------------------------------------------------------------- the ops
 class Add(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, a, b):
         return a + b
 
@@ -99,6 +100,7 @@ class Add(Op):
 
 class Sub(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, a, b):
         return a - b
 
@@ -136,6 +138,7 @@ class Div(Op):
 
 class Neg(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, a):
         return -a
 
@@ -169,9 +172,9 @@ def _power(a, b):
 
 
 class Pow(Op):
+    """a ** b. d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0 <= b."""
     _double = True
     _saved_out = 2
-    """a ** b. d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0 <= b."""
 
     def forward(self, a, b):
         out = _power(a, b)
@@ -202,8 +205,8 @@ class Pow(Op):
 
 
 class Remainder(Op):
-    _double = True  # backward works on Tensors too (create_graph)
     """a % b with Python's sign convention (PyTorch's ``remainder``)."""
+    _double = True  # backward works on Tensors too (create_graph)
 
     def forward(self, a, b):
         self.saved = (a, b)
@@ -216,8 +219,8 @@ class Remainder(Op):
 
 
 class Maximum(Op):
-    _double = True  # backward works on Tensors too (create_graph)
     """Where a and b tie, each gets half the gradient, as in PyTorch."""
+    _double = True  # backward works on Tensors too (create_graph)
 
     def forward(self, a, b):
         self.saved = (a, b)
@@ -239,6 +242,7 @@ def _extreme_grads(fn, grad, loses_a, loses_b):
 
 class Minimum(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, a, b):
         self.saved = (a, b)
         return xp.minimum(a, b)
@@ -248,8 +252,8 @@ class Minimum(Op):
 
 
 class Where(Op):
-    _double = True  # backward works on Tensors too (create_graph)
     """where(condition, a, b): a's value where the condition holds, else b's."""
+    _double = True  # backward works on Tensors too (create_graph)
 
     def forward(self, cond, a, b):
         self.saved = (cond,)

@@ -14,7 +14,7 @@ from .. import _fast
 from .._fast import inference as array_path
 from ..autograd import grad_mode
 from ..random import get_rng
-from . import activation, linalg, unary
+from . import activation, linalg
 
 
 def enabled():
@@ -31,7 +31,7 @@ def linear_relu(x, weight, bias, p=0.0, training=False):
             shape = (x._data.shape[0], weight._data.shape[0])
             mask = activation.dropout_mask(shape, p, x._data.dtype, get_rng()) if drop else None
             return fused.apply(x, weight, bias, mask)
-    out = unary.relu(linalg.linear(x, weight, bias))
+    out = activation.relu(linalg.linear(x, weight, bias))
     return activation.dropout(out, p, True) if drop else out
 
 

@@ -41,6 +41,7 @@ def _unreduce(grad, axes, keepdim, shape):
 
 class Sum(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, x, axes=None, keepdim=False, dtype=None):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         # ufunc.reduce directly: ndarray.sum() goes through a Python wrapper in NumPy
@@ -52,6 +53,7 @@ class Sum(Op):
 
 class Mean(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, x, axes=None, keepdim=False):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         total = xp.add.reduce(x, axis=axes, keepdims=keepdim)  # as x.mean(), minus its wrapper
@@ -233,36 +235,6 @@ class LogSumExp(Op):
         return (_unreduce(grad, self.axes, self.keepdim, self.shape) * dual.exp(x - out),)
 
 
-class Softmax(Op):
-    _double = True  # backward works on Tensors too (create_graph)
-    _saved_out = 0
-    def forward(self, x, axis):
-        e = xp.exp(x - x.max(axis=axis, keepdims=True))
-        out = e / e.sum(axis=axis, keepdims=True)
-        self.axis = axis
-        self.saved = (out,)
-        return out
-
-    def backward(self, grad):  # y * (g - sum(g * y))
-        (y,) = self.saved
-        return (y * (grad - dual.sum(grad * y, axis=self.axis, keepdims=True)),)
-
-
-class LogSoftmax(Op):
-    _double = True  # backward works on Tensors too (create_graph)
-    _saved_out = 0
-    def forward(self, x, axis):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        self.axis = axis
-        self.saved = (out,)
-        return out
-
-    def backward(self, grad):  # g - softmax * sum(g)
-        (out,) = self.saved
-        return (grad - dual.exp(out) * dual.sum(grad, axis=self.axis, keepdims=True),)
-
-
 class CumSum(Op):
     def forward(self, x, axis):
         self.axis = axis
@@ -396,14 +368,6 @@ def logsumexp(x, dim, keepdim=False):
     if x._data.dtype.kind != "f":  # integers give float32, as in PyTorch
         x = x.float()
     return LogSumExp.apply(x, axes=_axes(dim, x._data.ndim, "logsumexp"), keepdim=keepdim)
-
-
-def softmax(x, dim):
-    return Softmax.apply(x, axis=_dim(dim, x._data.ndim, "softmax"))
-
-
-def log_softmax(x, dim):
-    return LogSoftmax.apply(x, axis=_dim(dim, x._data.ndim, "log_softmax"))
 
 
 def cumsum(x, dim, dtype=None):

@@ -16,6 +16,7 @@ from ..autograd.function import Op
 class Exp(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
+
     def forward(self, x):
         out = xp.exp(x)
         self.saved = (out,)
@@ -27,6 +28,7 @@ class Exp(Op):
 
 class Log(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, x):
         self.saved = (x,)
         return xp.log(x)
@@ -37,6 +39,7 @@ class Log(Op):
 
 class Log1p(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, x):
         self.saved = (x,)
         return xp.log1p(x)
@@ -48,6 +51,7 @@ class Log1p(Op):
 class Sqrt(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
+
     def forward(self, x):
         out = xp.sqrt(x)
         self.saved = (out,)
@@ -60,6 +64,7 @@ class Sqrt(Op):
 class Rsqrt(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
+
     def forward(self, x):
         out = 1 / xp.sqrt(x)
         self.saved = (out,)
@@ -72,6 +77,7 @@ class Rsqrt(Op):
 
 class Sin(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, x):
         self.saved = (x,)
         return xp.sin(x)
@@ -82,6 +88,7 @@ class Sin(Op):
 
 class Cos(Op):
     _double = True  # backward works on Tensors too (create_graph)
+
     def forward(self, x):
         self.saved = (x,)
         return xp.cos(x)
@@ -93,6 +100,7 @@ class Cos(Op):
 class Tanh(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_out = 0  # saved[0] is the output
+
     def forward(self, x):
         out = xp.tanh(x)
         self.saved = (out,)
@@ -101,34 +109,6 @@ class Tanh(Op):
     def backward(self, grad):  # d/dx tanh x = 1 - tanh² x
         out = self.saved[0]
         return (grad * (1 - out * out),)
-
-
-class Sigmoid(Op):
-    _double = True  # backward works on Tensors too (create_graph)
-    _saved_out = 0  # saved[0] is the output
-    """1 / (1 + e^-x), computed so that it never overflows: e^-|x| is at most 1."""
-
-    def forward(self, x):
-        e = xp.exp(-xp.abs(x))
-        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        self.saved = (out,)
-        return out
-
-    def backward(self, grad):  # d/dx σ(x) = σ(x) (1 - σ(x))
-        out = self.saved[0]
-        return (grad * out * (1 - out),)
-
-
-class Relu(Op):
-    _double = True  # backward works on Tensors too (create_graph)
-    _saved_out = 0
-    def forward(self, x):
-        out = xp.maximum(x, 0)
-        self.saved = (out,)
-        return out
-
-    def backward(self, grad):  # 0 where x <= 0 (also at 0), else 1 - NaN included, as PyTorch
-        return (grad * ~(self.saved[0] <= 0),)
 
 
 class Abs(Op):
@@ -244,14 +224,6 @@ def cos(x):
 
 def tanh(x):
     return Tanh.apply(_floating(x, "tanh"))
-
-
-def sigmoid(x):
-    return Sigmoid.apply(_floating(x, "sigmoid"))
-
-
-def relu(x):
-    return Relu.apply(x)
 
 
 def abs(x):

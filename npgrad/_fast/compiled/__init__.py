@@ -9,7 +9,7 @@ kernel                     its NumPy twin                                      e
 ``adam_flat``              ``optim.adam.adam_update`` over the flat buffers    bit for bit
 ``sgd_momentum``           ``optim.sgd.sgd_update`` (momentum, weight decay)   bit for bit
 ``cross_entropy_fwd/bwd``  ``ops.loss.CrossEntropyIndices``                    1e-6 (float32)
-``bias_relu_fwd/bwd``      ``ops.linalg.Linear`` + bias + ``ops.unary.Relu``   bit for bit
+``bias_relu_fwd/bwd``      ``ops.linalg.Linear`` + bias + ``ops.activation.Relu``   bit for bit
                            (+ ``MaskMul``, dropout)
 ``max_pool_fwd/bwd``       ``ops.pool._max_over_taps`` / ``MaxPool2d``         bit for bit
                            ``._backward_images`` (channels-last, any window)

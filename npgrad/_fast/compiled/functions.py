@@ -53,7 +53,7 @@ class CrossEntropyIndices(loss.CrossEntropyIndices):
 
 class LinearReLU(Op):
     """``relu(x @ weight.T + bias)``, then ``* mask`` (dropout) if a mask is given: the
-    twin of ``ops.linalg.Linear`` -> ``ops.unary.Relu`` (-> ``ops.activation.MaskMul``)
+    twin of ``ops.linalg.Linear`` -> ``ops.activation.Relu`` (-> ``ops.activation.MaskMul``)
     in one node. The matmuls stay BLAS; the bias, ReLU and mask are one pass forward and
     one backward (which also sums the bias gradient). Bit for bit equal to the three."""
 
