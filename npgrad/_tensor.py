@@ -125,24 +125,27 @@ class Tensor:
         """``npgrad.Tensor([1, 2])`` makes a float32 tensor and ``npgrad.Tensor(2, 3)`` a 2x3
         one (zeros here, uninitialised in torch), as ``torch.Tensor`` does. Prefer
         ``npgrad.tensor(data)``, which keeps ints as int64."""
-        self._data = _legacy_array(args, None, "Tensor")
-        self._requires_grad = False
-        self.grad = None
-        self.grad_fn = None
-        self._hooks = None
+        self._init(_legacy_array(args, None, "Tensor"))
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _make(cls, array, grad_fn):
-        """Wrap an ndarray without copying: the fast path every op uses for its result."""
+        """Wrap an ndarray without copying: how every op's result, and every tensor made
+        inside npgrad from an array it owns, becomes a Tensor (``grad_fn`` None: a leaf)."""
         t = object.__new__(cls)
-        t._data = array
-        t._requires_grad = grad_fn is not None
-        t.grad = None
-        t.grad_fn = grad_fn
-        t._hooks = None
+        t._init(array, grad_fn)
         return t
+
+    def _init(self, array, grad_fn=None):
+        """Every slot of a new Tensor, set in this one place: ``__init__``, ``_make``,
+        ``Op.apply``, ``Parameter`` and ``Buffer`` all come through here. (The version
+        counter, ``_vc``, is made on the first in-place change: see autograd/version.py.)"""
+        self._data = array
+        self._requires_grad = grad_fn is not None
+        self.grad = None
+        self.grad_fn = grad_fn
+        self._hooks = None
 
     # ------------------------------------------------------------------ attributes
     @property

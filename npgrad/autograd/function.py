@@ -96,15 +96,7 @@ class Op:
         if type(out) is not _ndarray:
             out = _asarray(out)
         t = _new(Tensor)
-        t._data = out
-        t.grad = None
-        t._hooks = None
-        if record:
-            t._requires_grad = True
-            t.grad_fn = fn
-        else:
-            t._requires_grad = False
-            t.grad_fn = None
+        t._init(out, fn if record else None)
         if cls._view and out.base is not None:
             _share_version(t, args[0])
         return t

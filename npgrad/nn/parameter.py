@@ -24,11 +24,7 @@ class Parameter(Tensor):
             array = data  # an array keeps its dtype, as a Tensor would
         else:
             array = Tensor(data)._data  # a list of numbers becomes float32, as torch.Tensor does
-        self._data = array
-        self._requires_grad = False
-        self.grad = None
-        self.grad_fn = None
-        self._hooks = None
+        self._init(array)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -46,9 +42,5 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         t = data if isinstance(data, Tensor) else Tensor(() if data is None else data)
-        self._data = t._data
-        self._requires_grad = False
-        self.grad = None
-        self.grad_fn = None
-        self._hooks = None
+        self._init(t._data)
         self.persistent = persistent
