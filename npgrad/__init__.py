@@ -162,3 +162,12 @@ _LAZY_ATTRS.update({"compile": (".compiler", "compile"),
                     "autocast": (".amp.autocast_mode", "autocast"),
                     "is_autocast_enabled": (".amp.autocast_mode", "is_autocast_enabled"),
                     "get_autocast_dtype": (".amp.autocast_mode", "get_autocast_dtype")})
+# NumPy spellings PyTorch accepts on reductions: x.sum(axis=1), P.sum(1, keepdims=True)
+from . import _numpy_names  # noqa: E402
+_numpy_names.install(__import__(__name__))
+# log10, log2, exp2, expm1, sinh, cosh, asin, acos, atan (+ arc* aliases): functions and methods
+from .ops import unary_more as _unary_more  # noqa: E402
+for _name, _fn in _unary_more.FUNCTIONS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+    globals().setdefault(_name, _fn)

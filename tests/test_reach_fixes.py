@@ -1,0 +1,109 @@
+"""Small gaps real PyTorch programs hit (found by tests/test_real_programs.py), each checked
+against torch: NumPy keyword spellings on reductions, log10/log2/exp2/expm1/sinh/cosh/asin/
+acos/atan, dropout2d on a 2-d input."""
+import numpy as np
+import pytest
+import torch
+
+import npgrad
+from npgrad.autograd import gradcheck
+
+from conftest import assert_same, pair
+
+UNARY = {  # name -> input values inside the function's domain
+    "log10": (0.2, 3.0), "log2": (0.2, 3.0), "exp2": (-2.0, 2.0), "expm1": (-2.0, 2.0),
+    "sinh": (-2.0, 2.0), "cosh": (-2.0, 2.0), "asin": (-0.9, 0.9), "acos": (-0.9, 0.9),
+    "atan": (-3.0, 3.0), "arcsin": (-0.9, 0.9), "arccos": (-0.9, 0.9), "arctan": (-3.0, 3.0),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_more_matches_torch(name, dtype):
+    lo, hi = UNARY[name]
+    values = np.random.RandomState(0).uniform(lo, hi, (3, 4)).astype(dtype)
+    ours, theirs = pair(values, requires_grad=True)
+    out, expected = getattr(npgrad, name)(ours), getattr(torch, name)(theirs)
+    assert_same(out, expected)
+    assert_same(getattr(ours, name)(), getattr(theirs, name)())  # the method too
+    weights = np.random.RandomState(1).randn(3, 4).astype(dtype)
+    (out * npgrad.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    assert_same(ours.grad, theirs.grad, "gradient")
+
+
+@pytest.mark.parametrize("name", ["log10", "log2", "exp2", "expm1", "sinh", "cosh", "asin",
+                                  "acos", "atan"])
+def test_unary_more_gradcheck(name):
+    lo, hi = UNARY[name]
+    x = npgrad.tensor(np.random.RandomState(2).uniform(lo, hi, (5,)), requires_grad=True)
+    assert gradcheck(getattr(npgrad, name), (x,))
+
+
+def test_unary_more_integers_give_float32():
+    ours, theirs = pair(np.array([1, 10, 100]))
+    assert_same(npgrad.log10(ours), torch.log10(theirs))
+
+
+REDUCTIONS = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
+              "std", "all", "any", "logsumexp"]
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_numpy_keywords_on_reductions(name):
+    values = np.random.RandomState(3).rand(3, 4)
+    if name in ("all", "any"):
+        values = values > 0.3
+    ours, theirs = pair(values)
+    for kwargs in ({"axis": 1}, {"dim": 0, "keepdims": True}, {"axis": 1, "keepdims": True}):
+        got, want = getattr(ours, name)(**kwargs), getattr(theirs, name)(**kwargs)
+        got_fn, want_fn = getattr(npgrad, name)(ours, **kwargs), getattr(torch, name)(theirs, **kwargs)
+        if name in ("max", "min"):  # (values, indices)
+            got, want, got_fn, want_fn = got[0], want[0], got_fn[0], want_fn[0]
+        assert_same(got, want)
+        assert_same(got_fn, want_fn)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "softmax", "log_softmax", "squeeze", "unsqueeze"])
+def test_numpy_axis_on_dim_functions(name):
+    ours, theirs = pair(np.random.RandomState(4).rand(1, 3))
+    assert_same(getattr(ours, name)(axis=1 if name != "squeeze" else 0),
+                getattr(theirs, name)(axis=1 if name != "squeeze" else 0))
+
+
+def test_numpy_keyword_and_its_torch_name_together_raise():
+    with pytest.raises(TypeError):
+        torch.ones(2, 3).sum(dim=1, axis=1)
+    with pytest.raises(TypeError, match="axis"):
+        npgrad.ones(2, 3).sum(dim=1, axis=1)
+
+
+def test_makemore_row_normalisation():
+    counts = np.random.RandomState(5).randint(0, 9, (27, 27)).astype(np.int32)
+    ours, theirs = pair(counts)
+    p_ours = (ours + 1).float()
+    p_ours /= p_ours.sum(1, keepdims=True)
+    p_theirs = (theirs + 1).float()
+    p_theirs /= p_theirs.sum(1, keepdims=True)
+    assert_same(p_ours, p_theirs)
+
+
+def test_dropout2d_on_2d_input_drops_elements_with_torch_warning():
+    x = npgrad.ones(200, 50)
+    with pytest.warns(UserWarning, match="2-D input to dropout2d"):
+        y = npgrad.nn.functional.dropout2d(x, 0.5)
+    values = y.numpy()
+    assert set(np.unique(values)) <= {0.0, 2.0}
+    # elementwise: rows mix zeros and twos (torch does the same on (N, C))
+    assert 0.3 < (values == 0).mean() < 0.7 and ((values == 0).any(1) & (values == 2).any(1)).all()
+    layer = npgrad.nn.Dropout2d(0.5)
+    layer.eval()
+    with pytest.warns(UserWarning):
+        assert_same(layer(npgrad.ones(4, 3)), torch.ones(4, 3))
+
+
+def test_dropout2d_on_1d_input_raises_like_torch():
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        torch.nn.functional.dropout2d(torch.ones(5), 0.5)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        npgrad.nn.functional.dropout2d(npgrad.ones(5), 0.5)
