@@ -171,3 +171,6 @@ for _name, _fn in _unary_more.FUNCTIONS.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
     globals().setdefault(_name, _fn)
+# out= on the functions tutorials call with it: torch.matmul(a, b, out=c), torch.zeros(3, out=t)
+from . import _out  # noqa: E402
+_out.install(__import__(__name__))

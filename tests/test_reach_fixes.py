@@ -107,3 +107,84 @@ def test_dropout2d_on_1d_input_raises_like_torch():
         torch.nn.functional.dropout2d(torch.ones(5), 0.5)
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         npgrad.nn.functional.dropout2d(npgrad.ones(5), 0.5)
+
+
+# ---------------------------------------------------------------------------- out=
+
+OUT_CASES = {  # name -> (args builder from a library, out shape)
+    "matmul": (lambda L, a, b: (a, b.T), (2, 2)),
+    "mul": (lambda L, a, b: (a, b), (2, 3)),
+    "add": (lambda L, a, b: (a, b), (2, 3)),
+    "cat": (lambda L, a, b: ([a, b],), (4, 3)),
+    "stack": (lambda L, a, b: ([a, b],), (2, 2, 3)),
+    "exp": (lambda L, a, b: (a,), (2, 3)),
+    "sum": (lambda L, a, b: (a, 1), (2,)),
+    "clamp": (lambda L, a, b: (a, 0.2, 0.6), (2, 3)),
+    "where": (lambda L, a, b: (a > 0.5, a, b), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(OUT_CASES))
+def test_out_keyword_matches_torch(name, dtype):
+    build, shape = OUT_CASES[name]
+    rs = np.random.RandomState(6)
+    a_np, b_np = rs.rand(2, 3).astype(dtype), rs.rand(2, 3).astype(dtype)
+    a, ta = pair(a_np)
+    b, tb = pair(b_np)
+    out, tout = pair(np.zeros(shape, dtype))
+    got = getattr(npgrad, name)(*build(npgrad, a, b), out=out)
+    want = getattr(torch, name)(*build(torch, ta, tb), out=tout)
+    assert got is out
+    assert_same(out, tout)
+    assert_same(got, want)
+
+
+def test_out_resizes_with_torch_warning_and_empty_out_silently():
+    import warnings
+    with pytest.warns(UserWarning, match="resized"):
+        torch.cat([torch.ones(2)] * 2, out=torch.zeros(3))
+    with pytest.warns(UserWarning, match="resized"):
+        out = npgrad.zeros(3)
+        npgrad.cat([npgrad.ones(2)] * 2, out=out)
+    assert_same(out, torch.ones(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, tout = npgrad.empty(0), torch.empty(0)
+        npgrad.matmul(npgrad.ones(2, 3), npgrad.ones(3, 2), out=out)
+        torch.matmul(torch.ones(2, 3), torch.ones(3, 2), out=tout)
+    assert_same(out, tout)
+
+
+def test_out_casts_like_torch():
+    ours, theirs = npgrad.zeros(3), torch.zeros(3)  # int result into a float out: fine
+    npgrad.add(npgrad.tensor([1, 2, 3]), 1, out=ours)
+    torch.add(torch.tensor([1, 2, 3]), 1, out=theirs)
+    assert_same(ours, theirs)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        torch.add(torch.ones(2), 0.5, out=torch.zeros(2, dtype=torch.int64))
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        npgrad.add(npgrad.ones(2), 0.5, out=npgrad.zeros(2, dtype=npgrad.int64))
+
+
+def test_out_refuses_autograd_like_torch():
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        torch.mul(torch.ones(2, requires_grad=True), 2, out=torch.zeros(2))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        npgrad.mul(npgrad.ones(2, requires_grad=True), 2, out=npgrad.zeros(2))
+    with torch.no_grad():
+        torch.mul(torch.ones(2, requires_grad=True), 2, out=torch.zeros(2))
+    with npgrad.no_grad():
+        out = npgrad.zeros(2)
+        npgrad.mul(npgrad.ones(2, requires_grad=True), 2, out=out)
+    assert_same(out, torch.full((2,), 2.0))
+
+
+@pytest.mark.parametrize("name, args", [("zeros", (3,)), ("ones", (2, 2)), ("full", ((3,), 7)),
+                                        ("arange", (5,)), ("eye", (3,))])
+def test_out_on_creation_functions_fills_out(name, args):
+    ours, theirs = npgrad.empty(0, dtype=npgrad.int64), torch.empty(0, dtype=torch.int64)
+    got = getattr(npgrad, name)(*args, out=ours)
+    getattr(torch, name)(*args, out=theirs)
+    assert got is ours
+    assert_same(ours, theirs)

@@ -50,6 +50,7 @@ PROGRAMS = {
     "nanogpt": ([], dict(first=0.05, last=0.1, learns=True)),
     "nanogpt_manual_attention": (["--flash=False"], dict(first=0.05, last=0.1, learns=True)),
     "min_char_rnn": ([], dict(first=1e-4, last=0.3, learns=True)),
+    "blitz_tensors_autograd": ([], dict(first=None, last=None, learns=False)),  # asserts inside
     "translation_transformer": ([], dict(first=0.15, last=0.15, learns=True)),
 }
 #: programs run from another file with other arguments
