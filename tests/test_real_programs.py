@@ -51,6 +51,8 @@ PROGRAMS = {
     "nanogpt_manual_attention": (["--flash=False"], dict(first=0.05, last=0.1, learns=True)),
     "min_char_rnn": ([], dict(first=1e-4, last=0.3, learns=True)),
     "blitz_tensors_autograd": ([], dict(first=None, last=None, learns=False)),  # asserts inside
+    "seq2seq_attention": ([], dict(first=0.1, last=0.1, learns=True)),
+    "char_rnn_classification": ([], dict(first=1.0, last=0.5, learns=True)),
     "translation_transformer": ([], dict(first=0.15, last=0.15, learns=True)),
 }
 #: programs run from another file with other arguments
