@@ -101,12 +101,21 @@ def count_nonzero(x, dim=None):
 
 
 def get_default_dtype():
-    return float32
+    """The dtype Python floats and float-making functions give (float32 unless changed)."""
+    return _dtype._FROM_NP[_dtype.default_float]
 
 
 def set_default_dtype(d):
-    if d != float32:
-        raise NotImplementedError("npgrad's default dtype is float32; pass dtype= explicitly instead")
+    """``torch.set_default_dtype(torch.float64)``: Python floats, ``zeros``/``randn``/...,
+    ``arange`` of floats and new layers' parameters are then float64. float32 and float64
+    only (npgrad has no float16 default: its arithmetic would be slow and lossy)."""
+    if not isinstance(d, _dtype.dtype) or d.np.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
+                        f"default type, got {d}")
+    if d.np.itemsize not in (4, 8):
+        raise TypeError(f"set_default_dtype: npgrad supports float32 and float64 as the default "
+                        f"type, got {d}")
+    _dtype.default_float = d.np
 
 
 

@@ -188,3 +188,54 @@ def test_out_on_creation_functions_fills_out(name, args):
     getattr(torch, name)(*args, out=theirs)
     assert got is ours
     assert_same(ours, theirs)
+
+
+# ---------------------------------------------------------------------------- set_default_dtype
+
+DEFAULT_DTYPE_CASES = {  # what a float64 default changes (and what it leaves alone), in torch
+    "zeros": lambda L: L.zeros(2), "randn": lambda L: L.randn(2), "rand": lambda L: L.rand(2),
+    "tensor of floats": lambda L: L.tensor([1.5]), "tensor of ints": lambda L: L.tensor([1]),
+    "arange of floats": lambda L: L.arange(0, 1, 0.5), "arange of ints": lambda L: L.arange(3),
+    "linspace": lambda L: L.linspace(0, 1, 3), "full": lambda L: L.full((2,), 1.0),
+    "eye": lambda L: L.eye(2), "Tensor": lambda L: L.Tensor([1.0]),
+    "explicit float32": lambda L: L.ones(2, dtype=L.float32),
+    "int * float": lambda L: L.tensor([1, 2]) * 2.5, "int / int": lambda L: L.tensor([1, 2]) / 2,
+    "exp of int": lambda L: L.tensor([1, 2]).exp(), ".float()": lambda L: L.tensor([1]).float(),
+    "Linear": lambda L: L.nn.Linear(2, 3).weight, "Conv2d": lambda L: L.nn.Conv2d(1, 1, 2).weight,
+    "LSTMCell": lambda L: L.nn.LSTMCell(2, 3).weight_hh,
+    "BatchNorm1d buffer": lambda L: L.nn.BatchNorm1d(3).running_var,
+    "Embedding": lambda L: L.nn.Embedding(3, 2).weight,
+}
+
+
+@pytest.fixture
+def float64_default():
+    torch.set_default_dtype(torch.float64)
+    npgrad.set_default_dtype(npgrad.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(torch.float32)
+        npgrad.set_default_dtype(npgrad.float32)
+
+
+@pytest.mark.parametrize("case", sorted(DEFAULT_DTYPE_CASES))
+def test_set_default_dtype_float64_like_torch(case, float64_default):
+    build = DEFAULT_DTYPE_CASES[case]
+    assert npgrad.get_default_dtype() == npgrad.float64
+    assert str(build(npgrad).dtype).split(".")[-1] == str(build(torch).dtype).split(".")[-1]
+
+
+def test_set_default_dtype_values_and_restore(float64_default):
+    ours, theirs = npgrad.tensor([0.1, 1 / 3]), torch.tensor([0.1, 1 / 3])
+    assert_same(ours, theirs)  # float64 precision: 1/3 is not rounded to float32
+    npgrad.set_default_dtype(npgrad.float32)
+    assert npgrad.zeros(1).dtype == npgrad.float32 and npgrad.get_default_dtype() == npgrad.float32
+
+
+def test_set_default_dtype_refuses_non_floats_like_torch():
+    with pytest.raises(TypeError, match="only floating-point types"):
+        torch.set_default_dtype(torch.int64)
+    with pytest.raises(TypeError, match="only floating-point types"):
+        npgrad.set_default_dtype(npgrad.int64)
+    assert npgrad.get_default_dtype() == npgrad.float32
