@@ -55,6 +55,7 @@ PROGRAMS = {
     "char_rnn_classification": ([], dict(first=1.0, last=0.5, learns=True)),
     "makemore_backprop": ([], dict(first=0.2, last=0.3, learns=False)),  # cmp() asserts inside
     "cifar10_tutorial": ([], dict(first=0.05, last=0.3, learns=True)),  # DataLoader workers=2
+    "makemore_wavenet": ([], dict(first=0.05, last=0.15, learns=True)),
     "translation_transformer": ([], dict(first=0.15, last=0.15, learns=True)),
 }
 #: programs run from another file with other arguments
