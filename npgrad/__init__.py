@@ -72,7 +72,7 @@ def t(x):
     return x.t()
 
 
-def argsort(x, dim=-1, descending=False):
+def argsort(x, dim=-1, descending=False, stable=False):
     return x.argsort(dim, descending)
 
 
@@ -183,3 +183,5 @@ for _name, _fn in _unary_more.FUNCTIONS.items():
 # out= on the functions tutorials call with it: torch.matmul(a, b, out=c), torch.zeros(3, out=t)
 from . import _out  # noqa: E402
 _out.install(__import__(__name__))
+# std_mean / var_mean: both statistics in one call, as PyTorch's
+from ._stats import std_mean, var_mean  # noqa: E402,F401

@@ -239,3 +239,45 @@ def test_set_default_dtype_refuses_non_floats_like_torch():
     with pytest.raises(TypeError, match="only floating-point types"):
         npgrad.set_default_dtype(npgrad.int64)
     assert npgrad.get_default_dtype() == npgrad.float32
+
+
+# ---------------------------------------------------------------------------- small surface gaps
+
+@pytest.mark.parametrize("y", [0, 3, 9])
+def test_scatter_one_hot_of_a_0d_index_like_the_transforms_tutorial(y):
+    # target_transform = Lambda(lambda y: torch.zeros(10, dtype=torch.float)
+    #                                       .scatter_(0, torch.tensor(y), value=1))
+    ours = npgrad.zeros(10, dtype=npgrad.float).scatter_(0, npgrad.tensor(y), value=1)
+    theirs = torch.zeros(10, dtype=torch.float).scatter_(0, torch.tensor(y), value=1)
+    assert_same(ours, theirs)
+    src, tsrc = pair(np.array([5.0, 6.0], np.float32))
+    assert_same(npgrad.zeros(4).scatter(0, npgrad.tensor(2), src),
+                torch.zeros(4).scatter(0, torch.tensor(2), tsrc))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["std_mean", "var_mean"])
+@pytest.mark.parametrize("kwargs", [{}, {"dim": 1}, {"dim": 0, "keepdim": True},
+                                    {"dim": 1, "correction": 0}, {"dim": (0, 1)}])
+def test_std_mean_var_mean_match_torch(name, kwargs, dtype):
+    ours, theirs = pair(np.random.RandomState(7).rand(3, 4).astype(dtype), requires_grad=True)
+    got, want = getattr(npgrad, name)(ours, **kwargs), getattr(torch, name)(theirs, **kwargs)
+    assert isinstance(got, tuple) and len(got) == 2
+    assert_same(got[0], want[0])
+    assert_same(got[1], want[1])
+    (got[0].sum() + 2 * got[1].sum()).backward()
+    (want[0].sum() + 2 * want[1].sum()).backward()
+    assert_same(ours.grad, theirs.grad, "gradient")
+
+
+def test_sort_and_argsort_accept_stable_like_torch():
+    values = np.array([2, 1, 2, 1, 0, 2])
+    ours, theirs = pair(values)
+    for descending in (False, True):
+        got = npgrad.sort(ours, stable=True, descending=descending)
+        want = torch.sort(theirs, stable=True, descending=descending)
+        assert_same(got.values, want.values)
+        assert_same(got.indices, want.indices)
+        assert_same(ours.argsort(stable=True, descending=descending),
+                    theirs.argsort(stable=True, descending=descending))
+        assert_same(npgrad.argsort(ours, stable=True), torch.argsort(theirs, stable=True))
