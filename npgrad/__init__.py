@@ -185,3 +185,4 @@ from . import _out  # noqa: E402
 _out.install(__import__(__name__))
 # std_mean / var_mean: both statistics in one call, as PyTorch's
 from ._stats import std_mean, var_mean  # noqa: E402,F401
+_LAZY.update({"distributions": ".distributions"})  # Categorical, Normal (policy gradients, VAEs)
