@@ -24,7 +24,7 @@ LOSS = re.compile(r"loss[^0-9\n+-]{0,12}([-+]?\d+\.\d*(?:[eE][-+]?\d+)?)", re.IG
 
 # program -> (extra argv, checks). first: relative tolerance of the first loss;
 # last: relative tolerance of the final loss; learns: the loss must fall on both;
-# below: the final loss of both must be under it.
+# below: the final loss of both must be under it; pattern: what to read instead of losses.
 PROGRAMS = {
     "mnist": ([], dict(first=0.2, last=1.0, learns=True)),
     "mnist_rnn": ([], dict(first=0.1, last=0.2, learns=False)),
@@ -56,6 +56,9 @@ PROGRAMS = {
     "makemore_backprop": ([], dict(first=0.2, last=0.3, learns=False)),  # cmp() asserts inside
     "cifar10_tutorial": ([], dict(first=0.05, last=0.3, learns=True)),  # DataLoader workers=2
     "makemore_wavenet": ([], dict(first=0.05, last=0.15, learns=True)),
+    # no loss printed: the average reward is the number both runs must agree on, and it rises
+    "reinforce": ([], dict(first=0.3, last=0.4, learns=False,
+                           pattern=re.compile(r"Average reward: ([\d.]+)"))),
     "translation_transformer": ([], dict(first=0.15, last=0.15, learns=True)),
 }
 #: programs run from another file with other arguments
@@ -92,8 +95,8 @@ def run_npgrad(program, args, tmp_path):
     return proc.stdout
 
 
-def losses(text):
-    return [float(v) for v in LOSS.findall(text)]
+def losses(text, pattern=LOSS):
+    return [float(v) for v in pattern.findall(text)]
 
 
 @pytest.mark.parametrize("name", [
@@ -103,8 +106,9 @@ def test_program_runs_alike(name, tmp_path, monkeypatch):
     args, check = PROGRAMS[name]
     program = HERE / f"{SOURCE.get(name, name)}.py"
     monkeypatch.chdir(tmp_path)
-    expected = losses(run_torch(program, args))
-    got = losses(run_npgrad(program, args, tmp_path))
+    pattern = check.get("pattern", LOSS)
+    expected = losses(run_torch(program, args), pattern)
+    got = losses(run_npgrad(program, args, tmp_path), pattern)
     assert expected, f"{name}: torch printed no loss (the test would check nothing)"
     assert len(got) == len(expected), (name, got, expected)
     assert all(math.isfinite(v) for v in got), (name, got)
