@@ -186,3 +186,4 @@ _out.install(__import__(__name__))
 # std_mean / var_mean: both statistics in one call, as PyTorch's
 from ._stats import std_mean, var_mean  # noqa: E402,F401
 _LAZY.update({"distributions": ".distributions"})  # Categorical, Normal (policy gradients, VAEs)
+_LAZY.update({"linalg": ".linalg"})  # vector_norm, matrix_norm, norm, inv, solve, det
