@@ -77,3 +77,5 @@ from .modules.transformer import (  # noqa: E402
 )
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]
+from .modules.rmsnorm import RMSNorm  # noqa: E402
+__all__ += ["RMSNorm"]

@@ -224,3 +224,4 @@ from ..ops.resample import (  # noqa: E402,F401
 from ..ops.fold import fold, unfold  # noqa: E402,F401
 from ..ops.attention import scaled_dot_product_attention  # noqa: E402,F401
 from .modules.multihead import multi_head_attention_forward  # noqa: E402,F401
+from .modules.rmsnorm import rms_norm  # noqa: E402,F401
