@@ -187,3 +187,7 @@ _out.install(__import__(__name__))
 from ._stats import std_mean, var_mean  # noqa: E402,F401
 _LAZY.update({"distributions": ".distributions"})  # Categorical, Normal (policy gradients, VAEs)
 _LAZY.update({"linalg": ".linalg"})  # vector_norm, matrix_norm, norm, inv, solve, det
+# finfo/iinfo, and hstack/vstack/movedim/tile/diff/clamp_min/addcmul/... (+ methods, mT)
+from ._type_info import finfo, iinfo  # noqa: E402,F401
+from . import _tensor_more  # noqa: E402
+_tensor_more.install(__import__(__name__))
