@@ -281,3 +281,24 @@ def test_sort_and_argsort_accept_stable_like_torch():
         assert_same(ours.argsort(stable=True, descending=descending),
                     theirs.argsort(stable=True, descending=descending))
         assert_same(npgrad.argsort(ours, stable=True), torch.argsort(theirs, stable=True))
+
+
+# ---------------------------------------------------------------------------- rng state
+
+def test_rng_state_roundtrip_through_a_checkpoint(tmp_path):
+    npgrad.manual_seed(3)
+    state = npgrad.get_rng_state()
+    assert state.dtype == npgrad.uint8 and state.dim() == 1  # as torch.get_rng_state()
+    assert torch.get_rng_state().dtype == torch.uint8
+    first = npgrad.randn(5)
+    npgrad.save({"rng_state": state}, tmp_path / "ckpt.pt")
+    npgrad.randn(7)  # move on
+    npgrad.set_rng_state(npgrad.load(tmp_path / "ckpt.pt")["rng_state"])
+    assert_same(npgrad.randn(5), torch.tensor(first.numpy()))
+
+
+def test_set_rng_state_refuses_foreign_states():
+    with pytest.raises(RuntimeError, match="not made by npgrad"):
+        npgrad.set_rng_state(npgrad.tensor(torch.get_rng_state().numpy()))
+    with pytest.raises(TypeError, match="uint8"):
+        npgrad.set_rng_state(npgrad.ones(3))
