@@ -191,4 +191,4 @@ _LAZY.update({"linalg": ".linalg"})  # vector_norm, matrix_norm, norm, inv, solv
 from ._type_info import finfo, iinfo  # noqa: E402,F401
 from . import _tensor_more  # noqa: E402
 _tensor_more.install(__import__(__name__))
-from .random import get_rng_state, set_rng_state  # noqa: E402,F401  (checkpoint/resume code)
+from ._rng_state import get_rng_state, set_rng_state  # noqa: E402,F401  (checkpoint/resume code)
