@@ -71,6 +71,29 @@ XFAIL = {"legendre_polynomial": "custom autograd.Function with ctx (save_for_bac
                                 "saved_tensors) is being built on another branch"}
 
 
+@contextlib.contextmanager
+def _torch_globals_restored():
+    """Programs set PyTorch's process-wide switches (cudnn.benchmark, allow_tf32, the default
+    device and dtype, ...); put them back so later tests see PyTorch's defaults."""
+    import torch
+
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    saved = (cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32, matmul.allow_tf32,
+             torch.get_float32_matmul_precision(), torch.get_default_dtype(),
+             torch.get_default_device(), torch.get_num_threads(), torch.is_grad_enabled(),
+             torch.get_rng_state())
+    try:
+        yield
+    finally:
+        (cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32, matmul.allow_tf32) = saved[:4]
+        torch.set_float32_matmul_precision(saved[4])
+        torch.set_default_dtype(saved[5])
+        torch.set_default_device(saved[6])
+        torch.set_num_threads(saved[7])
+        torch.set_grad_enabled(saved[8])
+        torch.set_rng_state(saved[9])
+
+
 def run_torch(program, args):
     """PyTorch in this process (imported once by the test session already)."""
     out = io.StringIO()
@@ -78,7 +101,7 @@ def run_torch(program, args):
     sys.argv = [str(program), *args]
     cwd = os.getcwd()
     try:
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), _torch_globals_restored():
             runpy.run_path(str(program), run_name="__main__")
     finally:
         sys.argv = argv
