@@ -73,7 +73,7 @@ def t(x):
     return x.t()
 
 
-def argsort(x, dim=-1, descending=False):
+def argsort(x, dim=-1, descending=False, stable=False):
     return x.argsort(dim, descending)
 
 
@@ -102,12 +102,21 @@ def count_nonzero(x, dim=None):
 
 
 def get_default_dtype():
-    return float32
+    """The dtype Python floats and float-making functions give (float32 unless changed)."""
+    return _dtype._FROM_NP[_dtype.default_float]
 
 
 def set_default_dtype(d):
-    if d != float32:
-        raise NotImplementedError("npgrad's default dtype is float32; pass dtype= explicitly instead")
+    """``torch.set_default_dtype(torch.float64)``: Python floats, ``zeros``/``randn``/...,
+    ``arange`` of floats and new layers' parameters are then float64. float32 and float64
+    only (npgrad has no float16 default: its arithmetic would be slow and lossy)."""
+    if not isinstance(d, _dtype.dtype) or d.np.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
+                        f"default type, got {d}")
+    if d.np.itemsize not in (4, 8):
+        raise TypeError(f"set_default_dtype: npgrad supports float32 and float64 as the default "
+                        f"type, got {d}")
+    _dtype.default_float = d.np
 
 
 
@@ -190,3 +199,24 @@ _quiet_numpy_warnings()
 # issue 16: npgrad.viz (the autograd graph as a picture) loads on first use too
 _LAZY["viz"] = ".viz"
 from ._fast.denormal import set_flush_denormal  # noqa: E402  (torch.set_flush_denormal)
+# NumPy spellings PyTorch accepts on reductions: x.sum(axis=1), P.sum(1, keepdims=True)
+from . import _numpy_names  # noqa: E402
+_numpy_names.install(__import__(__name__))
+# log10, log2, exp2, expm1, sinh, cosh, asin, acos, atan (+ arc* aliases): functions and methods
+from .ops import unary_more as _unary_more  # noqa: E402
+for _name, _fn in _unary_more.FUNCTIONS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+    globals().setdefault(_name, _fn)
+# out= on the functions tutorials call with it: torch.matmul(a, b, out=c), torch.zeros(3, out=t)
+from . import _out  # noqa: E402
+_out.install(__import__(__name__))
+# std_mean / var_mean: both statistics in one call, as PyTorch's
+from ._stats import std_mean, var_mean  # noqa: E402,F401
+_LAZY.update({"distributions": ".distributions"})  # Categorical, Normal (policy gradients, VAEs)
+_LAZY.update({"linalg": ".linalg"})  # vector_norm, matrix_norm, norm, inv, solve, det
+# finfo/iinfo, and hstack/vstack/movedim/tile/diff/clamp_min/addcmul/... (+ methods, mT)
+from ._type_info import finfo, iinfo  # noqa: E402,F401
+from . import _tensor_more  # noqa: E402
+_tensor_more.install(__import__(__name__))
+from ._rng_state import get_rng_state, set_rng_state  # noqa: E402,F401  (checkpoint/resume code)

@@ -74,9 +74,13 @@ def from_numpy(arr):
     return Tensor._make(arr, None)
 
 
-def _np_dtype(dtype, default=_dtype.default_float):
+def _np_dtype(dtype, default=None):
+    """The NumPy dtype for ``dtype=``; None gives ``default``, else the current default float
+    (``set_default_dtype``), read at each call."""
     d = _dtype.to_np(dtype)
-    return default if d is None else d
+    if d is None:
+        return _dtype.default_float if default is None else default
+    return d
 
 
 def _size_kw(sizes, size):
@@ -146,7 +150,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
         all_int = builtins.all(isinstance(v, (builtins.int, np.integer)) for v in values)
-        dtype = _dtype.int64 if all_int else _dtype.float32
+        dtype = _dtype.int64 if all_int else None  # None: the default float
     return _finish(xp.arange(*values, dtype=_np_dtype(dtype)), requires_grad, device)
 
 

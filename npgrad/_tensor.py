@@ -747,10 +747,10 @@ class Tensor:
     def count_nonzero(self, dim=None):
         return Tensor._make(xp.asarray(xp.count_nonzero(self._data, axis=dim)), None)
 
-    def sort(self, dim=-1, descending=False):
+    def sort(self, dim=-1, descending=False, stable=False):
         return _ops.shape.sort(self, dim, descending)
 
-    def argsort(self, dim=-1, descending=False):
+    def argsort(self, dim=-1, descending=False, stable=False):
         return _ops.shape.sort(self, dim, descending).indices
 
     def topk(self, k, dim=-1, largest=True, sorted=True):

@@ -56,3 +56,4 @@ def initial_seed():
 def get_rng(generator=None):
     """The NumPy generator to draw from: ``generator``'s if given, else the global one."""
     return (generator or default_generator).rng
+

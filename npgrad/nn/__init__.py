@@ -77,3 +77,9 @@ from .modules.transformer import (  # noqa: E402
 )
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]
+from .modules.rmsnorm import RMSNorm  # noqa: E402
+__all__ += ["RMSNorm"]
+from .modules import activation_more as _activation_more  # noqa: E402
+for _name in _activation_more.MODULES:
+    globals().setdefault(_name, getattr(_activation_more, _name))
+__all__ += [n for n in _activation_more.MODULES if n not in __all__]

@@ -224,3 +224,7 @@ from ..ops.resample import (  # noqa: E402,F401
 from ..ops.fold import fold, unfold  # noqa: E402,F401
 from ..ops.attention import scaled_dot_product_attention  # noqa: E402,F401
 from .modules.multihead import multi_head_attention_forward  # noqa: E402,F401
+from .modules.rmsnorm import rms_norm  # noqa: E402,F401
+from .modules import activation_more as _activation_more  # noqa: E402
+for _name in _activation_more.FUNCTIONS:
+    globals().setdefault(_name, getattr(_activation_more, _name))

@@ -327,13 +327,21 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     scale the rest by 1 / (1 - p). Neighbouring pixels of a map are strongly correlated, so
     dropping single pixels regularises little; dropping maps does (Tompson et al., 2015).
 
-    Input (N, C, H, W), or (N, C, L) treated per channel as PyTorch does.
+    Input (N, C, H, W), or (N, C, L) treated per channel as PyTorch does. Other inputs of at
+    least 2 dims are accepted with PyTorch's deprecation warning and the same behaviour: the
+    mask is drawn per ``input[n, c]`` (so a 2-d (N, C) input drops single elements).
     """
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not isinstance(input, Tensor) or input._data.ndim not in (3, 4):
+    if not isinstance(input, Tensor) or input._data.ndim < 2:
         got = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"dropout2d: expected a 3-d or 4-d input, got {got}")
+        raise RuntimeError(f"dropout2d: feature dropout requires at least 2 dimensions in the "
+                           f"input, got {got}")
+    if input._data.ndim not in (3, 4):
+        import warnings
+        warnings.warn(f"dropout2d: Received a {input._data.ndim}-D input to dropout2d, which is "
+                      "deprecated (PyTorch will make it an error). Use dropout instead: "
+                      "dropout2d drops whole channels of 3-D or 4-D inputs.", stacklevel=2)
     if not training or p == 0.0:
         return input
     data = input._data

@@ -104,6 +104,8 @@ def _prep(x, dim, index, op):
     idx = _index_array(index, op)
     if x._data.ndim == 0:  # a 0-d tensor behaves as one element along dim 0
         idx = idx.reshape(())
+    elif x._data.ndim == 1 and idx.ndim == 0:  # and so does a 0-d index into a 1-d tensor
+        idx = idx.reshape(1)  # (the Transforms tutorial's one-hot: scatter_(0, tensor(y), value=1))
     return axis, idx
 
 

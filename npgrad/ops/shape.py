@@ -499,7 +499,8 @@ def _descending_key(a):
     return -a
 
 
-def sort(x, dim=-1, descending=False):
+def sort(x, dim=-1, descending=False, stable=False):
+    """Always stable (``stable=`` is accepted as in PyTorch: equal values keep their order)."""
     axis = _dim(dim, x._data.ndim, "sort")
     idx = xp.argsort(_descending_key(x._data) if descending else x._data, axis=axis, kind="stable")
     return ReturnTypes(gather(x, axis, idx), Tensor._make(idx.astype(xp.int64), None))

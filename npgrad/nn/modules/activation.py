@@ -168,3 +168,7 @@ class Softmin(Module):
 
 from .mish import Mish  # noqa: E402,F401  (torch.nn.modules.activation.Mish)
 from .multihead import MultiheadAttention  # noqa: E402,F401  (where PyTorch keeps it)
+from .activation_more import (  # noqa: E402,F401  (torch.nn.modules.activation.*)
+    CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigmoid, PReLU, Softmax2d,
+    Softshrink, Softsign, Tanhshrink, Threshold,
+)

@@ -61,3 +61,4 @@ class LayerNorm(Module):
 
 
 from .groupnorm import GroupNorm  # noqa: E402,F401  (torch.nn.modules.normalization.GroupNorm)
+from .rmsnorm import RMSNorm  # noqa: E402,F401  (torch.nn.modules.normalization.RMSNorm)
