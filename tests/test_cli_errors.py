@@ -12,7 +12,7 @@ import pytest
 import npgrad
 from npgrad import cli
 
-from conftest import DATA
+from conftest import DATA, requires_mnist
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,6 +81,7 @@ def test_an_unwritable_out_folder(tmp_path, capsys, monkeypatch):
     assert "the folder is not writable" in capsys.readouterr().err
 
 
+@requires_mnist
 def test_corrupt_data_and_models_exit_2_without_a_traceback(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(os.path.join(DATA, "MNIST"), data / "MNIST")
@@ -109,6 +110,7 @@ def test_a_bare_npgrad_prints_a_short_usage():
     assert len(result.stderr.strip().splitlines()) <= 4 and "Traceback" not in result.stderr
 
 
+@requires_mnist
 def test_lr_is_given_to_the_learner_once(monkeypatch, tmp_path, capsys):
     from npgrad.train import Learner
 
@@ -129,6 +131,7 @@ def test_lr_is_given_to_the_learner_once(monkeypatch, tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+@requires_mnist
 def test_a_run_appears_whole_or_not_at_all(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     out.mkdir()

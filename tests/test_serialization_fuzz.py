@@ -77,7 +77,9 @@ def run(cases, load, check):
             counts["refused"] += 1
         else:
             counts[check(kind, blob, out)] += 1
-        assert time.perf_counter() - t0 < 2.0, f"one {kind} mutant took too long"
+        # a bound on runaway parsing (a hang, exponential work), generous for a busy machine:
+        # a mutant takes 0.13 s at worst on an idle one
+        assert time.perf_counter() - t0 < 20.0, f"one {kind} mutant took too long"
     return counts, time.perf_counter() - start
 
 
@@ -97,7 +99,7 @@ def test_fuzz_safetensors_loader():
     counts, seconds = run(mutants(base, SAFETENSORS_CASES, seed=1), npgrad.load, check)
     print(dict(counts), f"{seconds:.1f}s")
     assert sum(counts.values()) == SAFETENSORS_CASES and counts["refused"] > 0.9 * SAFETENSORS_CASES
-    assert seconds < 30
+    assert seconds < 60  # the issue: under a minute in CI (about 1 s on an idle machine)
 
 
 def test_fuzz_torch_zip_loader():
@@ -118,7 +120,7 @@ def test_fuzz_torch_zip_loader():
     counts, seconds = run(zip_mutants(base, TORCH_CASES, seed=2), npgrad.load, check)
     print(dict(counts), f"{seconds:.1f}s")
     assert sum(counts.values()) == TORCH_CASES and counts["refused"] > 0.5 * TORCH_CASES
-    assert seconds < 30
+    assert seconds < 60  # the issue: under a minute in CI (about 1 s on an idle machine)
 
 
 def test_fuzz_torch_legacy_loader():
@@ -143,4 +145,4 @@ def test_fuzz_torch_legacy_loader():
     counts, seconds = run(cases, npgrad.load, check)
     print(dict(counts), f"{seconds:.1f}s")
     assert sum(counts.values()) == LEGACY_CASES and counts["refused"] > 0.5 * LEGACY_CASES
-    assert seconds < 30
+    assert seconds < 60  # the issue: under a minute in CI (about 1 s on an idle machine)

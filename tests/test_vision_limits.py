@@ -20,9 +20,9 @@ import pytest
 from npgrad.vision import datasets
 from npgrad.vision.datasets import CorruptFileError, DownloadError, download_file, parse_idx, read_idx
 
-from conftest import DATA
+from conftest import DATA, requires_mnist
 
-RAW = os.path.join(DATA, "MNIST", "raw")
+RAW = os.path.join(DATA or "", "MNIST", "raw")
 LABELS = "t10k-labels-idx1-ubyte.gz"
 LABELS_MD5 = dict(datasets.MNIST.resources)[LABELS]
 WORKTREE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,6 +54,7 @@ BOMB_CHILD = textwrap.dedent("""
 """)
 
 
+@requires_mnist
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KB on Linux")
 def test_a_gzip_bomb_posing_as_mnist_is_refused_in_little_memory(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
@@ -136,6 +137,7 @@ def server():
         srv.server_close()
 
 
+@requires_mnist  # the server also serves real MNIST labels
 @pytest.mark.parametrize("route,message", [("endless", "goes past 100000 bytes"),
                                            ("trickle", "longer than its 1.5-second deadline"),
                                            ("oversize", "announces 1073741824 bytes")])
@@ -173,6 +175,7 @@ KILLED_DOWNLOAD = textwrap.dedent("""
 """)
 
 
+@requires_mnist
 def test_a_killed_download_leaves_a_partial_that_the_next_one_removes(tmp_path):
     with server() as url:
         proc = subprocess.Popen([sys.executable, "-c", KILLED_DOWNLOAD, LABELS, str(tmp_path),
@@ -196,6 +199,7 @@ def test_a_killed_download_leaves_a_partial_that_the_next_one_removes(tmp_path):
         assert os.listdir(tmp_path) == []
 
 
+@requires_mnist
 def test_a_bomb_served_by_a_mirror_is_refused_by_its_payload_bound(tmp_path):
     payload = gzip.decompress(open(os.path.join(RAW, LABELS), "rb").read())
     bomb = tmp_path / "srv"
