@@ -220,3 +220,8 @@ from ._type_info import finfo, iinfo  # noqa: E402,F401
 from . import _tensor_more  # noqa: E402
 _tensor_more.install(__import__(__name__))
 from ._rng_state import get_rng_state, set_rng_state  # noqa: E402,F401  (checkpoint/resume code)
+
+# memory formats (issue 17): an op's output keeps its input's, as in PyTorch
+from ._memory_format import (  # noqa: E402
+    channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
+)

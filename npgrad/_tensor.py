@@ -14,7 +14,7 @@ import builtins
 import weakref
 from collections import namedtuple
 
-from . import _backend, _dtype
+from . import _backend, _dtype, _memory_format
 from .autograd import grad_mode
 from .autograd import version as _versions
 
@@ -309,16 +309,21 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def clone(self, memory_format=None):
-        return _ops.shape.clone(self)
+    def clone(self, memory_format=_memory_format.preserve_format):
+        return _ops.shape.clone(self, memory_format)
 
-    def contiguous(self, memory_format=None):
-        if self._data.flags.c_contiguous:
+    def contiguous(self, memory_format=_memory_format.contiguous_format):
+        if _memory_format.is_in(self._data, memory_format, "contiguous"):
             return self
-        return _ops.shape.clone(self)
+        return _ops.shape.clone(self, memory_format)
 
-    def is_contiguous(self, memory_format=None):
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=_memory_format.contiguous_format):
+        return _memory_format.is_in(self._data, memory_format)
+
+    def stride(self, dim=None):
+        """The step in elements along each dimension (``dim``: along that one)."""
+        steps = _memory_format.strides(self._data)
+        return steps if dim is None else steps[_dim(dim, self._data.ndim, "stride")]
 
     def cpu(self):
         return self
@@ -327,11 +332,14 @@ class Tensor:
         raise RuntimeError(_NO_GPU.format("CUDA"))
 
     def to(self, *args, **kwargs):
-        """``to(dtype)``, ``to('cpu')``, ``to(other_tensor)``, ``to(device, dtype)``."""
+        """``to(dtype)``, ``to('cpu')``, ``to(other_tensor)``, ``to(device, dtype)``, and
+        ``memory_format=`` (``npgrad.channels_last``, ...)."""
+        fmt = kwargs.pop("memory_format", _memory_format.preserve_format)
         dtype = _to_dtype(args, kwargs)
-        if dtype is None:
-            return self
-        return self.type(dtype)
+        out = self if dtype is None else self.type(dtype)
+        if _memory_format.check(fmt, "to") is _memory_format.preserve_format:
+            return out
+        return out.contiguous(fmt)
 
     def type(self, dtype=None):
         if dtype is None:

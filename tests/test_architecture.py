@@ -20,7 +20,7 @@ LAYER = {
     "_settings": 1, "cuda": 5, "accelerator": 5, "backends": 5, "amp": 5, "compiler": 5,
     "cpu": 5, "jit": 5, "mps": 5, "xpu": 5,
     # what real programs reached for (issue 11, branch reach)
-    "_type_info": 1, "_numpy_names": 2, "_out": 2, "_stats": 2, "_tensor_more": 2,
+    "_type_info": 1, "_memory_format": 1, "_numpy_names": 2, "_out": 2, "_stats": 2, "_tensor_more": 2,
     "_rng_state": 2, "linalg": 3, "distributions": 3,
 }
 LAYER["onnx"] = 4  # ONNX export: a file format, like serialization (onnx imported lazily)

@@ -50,28 +50,34 @@ def test_max_pool_kernel_equals_numpy_bit_for_bit_and_torch(dtype, config, chann
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")
-def test_max_pool_kernel_keeps_nan_inf_and_negative_zero_like_numpy():
+@pytest.mark.parametrize("config", [CONFIGS[0], CONFIGS[2]])
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_max_pool_kernel_keeps_nan_inf_and_negative_zero_like_numpy(config, channels_last):
     x = np.zeros((2, 3, 4, 4))
     x[0, 0, 0, 1], x[0, 1, 2, 2], x[1, 2, 1, 1] = np.nan, np.inf, -np.inf
-    g = np.array([-1.0, np.nan, np.inf, 2.0] * 12)
-    out, grad = _pool("compiled", x, g, (2, 2, 0, 1, False), True)
-    ref_out, ref_grad = _pool("numpy", x, g, (2, 2, 0, 1, False), True)
+    x[1, 0, 2, 2] = np.nan  # NaN in a later tap than the maximum
+    x[1, 0, 3, 3] = 5.0
+    g = np.array([-1.0, np.nan, np.inf, 2.0] * 24)
+    out, grad = _pool("compiled", x, g, config, channels_last)
+    ref_out, ref_grad = _pool("numpy", x, g, config, channels_last)
     assert np.isnan(out[0, 0, 0, 0])
     np.testing.assert_array_equal(out, ref_out)
     np.testing.assert_array_equal(grad, ref_grad)  # NaN where NaN, inf where inf
     np.testing.assert_array_equal(np.signbit(grad), np.signbit(ref_grad))  # -g * False = -0.0
 
 
-def test_max_pool_kernel_is_used(monkeypatch):
+@pytest.mark.parametrize("channels_last, suffix", [(True, ""), (False, "_planes")])
+def test_max_pool_kernel_is_used(monkeypatch, channels_last, suffix):
+    """Channels-last memory takes the channel-innermost loop, NCHW memory the plane loop."""
     from npgrad._fast.compiled import _numba
 
     calls = []
-    for name in ("max_pool_fwd", "max_pool_bwd"):
+    for name in ("max_pool_fwd", "max_pool_bwd", "max_pool_fwd_planes", "max_pool_bwd_planes"):
         real = getattr(_numba, name)
         monkeypatch.setattr(_numba, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
     x = np.random.default_rng(1).standard_normal((2, 3, 8, 8)).astype(np.float32)
-    _pool("compiled", x, np.ones(x.size, np.float32), CONFIGS[0], True)
-    assert calls == ["max_pool_fwd", "max_pool_bwd"]
+    _pool("compiled", x, np.ones(x.size, np.float32), CONFIGS[0], channels_last)
+    assert calls == ["max_pool_fwd" + suffix, "max_pool_bwd" + suffix]
 
 
 # ------------------------------------------------------------------ BatchNorm2d statistics

@@ -38,7 +38,7 @@ has one element and the transposes are free views).
 """
 from .._backend import xp
 from ..autograd.function import Op
-from ..ops.spatial import nchw, nhwc, out_size, pad_nhwc, tap_slices, unpad_nhwc, windows
+from ..ops.spatial import empty_nhwc, nchw, nhwc, out_size, pad_nhwc, tap_slices, unpad_nhwc, windows
 from . import threads
 from .threads import run_split
 
@@ -88,18 +88,26 @@ class Conv2d(Op):
         # the bias repeated along one output row (Wo pixels x O channels): adding it to rows
         # of Wo*O numbers instead of O keeps NumPy's inner loop long (0.45 -> 0.1 ms, O = 8)
         bias_row = None if bias is None else xp.tile(bias, wo)
-        out = xp.empty((n, ho * wo, g, og), x.dtype)
+        # the output keeps the input's memory format, as in PyTorch: NCHW (the default),
+        # or channels-last, which the matmul writes directly
+        out = empty_nhwc((n, ho, wo, o), x.dtype, like=nhwc(x))
+        direct = out.flags.c_contiguous
 
         def work(share):
+            if not direct:  # one chunk's channels-last result, copied to NCHW while in cache
+                buf = xp.empty(((chunks[0][1] - chunks[0][0]) * ho * wo, g, og), x.dtype)
             for a, b, cols in self._im2col(xpad, share, chunks[0], kept):
-                # (G, rows, Kg) @ (G, Kg, Og) -> (G, rows, Og), written straight into ``out``
-                xp.matmul(cols, wmat, out=out[a:b].reshape(-1, g, og).transpose(1, 0, 2))
+                rows = out[a:b].reshape(-1, g, og) if direct else buf[: (b - a) * ho * wo]
+                # (G, rows, Kg) @ (G, Kg, Og) -> (G, rows, Og)
+                xp.matmul(cols, wmat, out=rows.transpose(1, 0, 2))
                 if bias_row is not None:  # while the chunk is still in cache
-                    out[a:b].reshape(-1, wo * o)[...] += bias_row
+                    rows.reshape(-1, wo * o)[...] += bias_row
+                if not direct:
+                    out[a:b] = rows.reshape(b - a, ho, wo, o)
 
         run_split(work, chunks)
         self.saved = (xpad, weight, kept)
-        return nchw(out.reshape(n, ho, wo, o))  # NCHW shape, channels-last memory (trick 1)
+        return nchw(out)
 
     def backward(self, grad):
         xpad, weight, kept = self.saved
@@ -107,10 +115,13 @@ class Conv2d(Op):
         o, cg, kh, kw = weight.shape
         og = o // g
         need_x, need_w, need_b = self.needs[0], self.needs[1], self.needs[2]
-        # the incoming gradient as (N, Ho*Wo, G, Og): free when it is channels-last already
-        gout = xp.ascontiguousarray(nhwc(grad)).reshape(n, ho * wo, g, og)
+        gx = None
         if need_x:
-            gpad = xp.zeros(xpad.shape, grad.dtype)
+            gpad = xp.zeros(xpad.shape, grad.dtype)  # channels-last
+            # the input's gradient in the input's memory format: with zero padding each
+            # chunk's images are copied there while in cache, else all at the end
+            if padding_mode == "zeros":
+                gx = empty_nhwc((n, h, w, c), grad.dtype, like=xpad)
             # tap (i, j) of the weight as a (G, Og, Cg) matrix, contiguous
             taps = xp.ascontiguousarray(weight.reshape(g, og, cg, kh, kw).transpose(3, 4, 0, 1, 2))
 
@@ -129,7 +140,9 @@ class Conv2d(Op):
             else:  # a big layer: rebuild each chunk's cols, in cache
                 with_cols = self._im2col(xpad, share, chunks[0])
             for a, b, cols in with_cols:
-                gchunk = _by_group(gout[a:b])  # (G, rows, Og)
+                # the incoming gradient of these images as (G, rows, Og): channels-last
+                gimg = xp.ascontiguousarray(nhwc(grad[a:b])).reshape(b - a, ho * wo, g, og)
+                gchunk = _by_group(gimg)
                 if need_b:  # bias: the sum over the output pixels, as ones @ grad: a BLAS
                     gb = xp.matmul(ones(gchunk.shape[1], grad.dtype), gchunk)  # call, 15x
                     # faster than grad.sum(axis=0)
@@ -143,18 +156,23 @@ class Conv2d(Op):
                             part = part.transpose(1, 0, 2).reshape(b - a, ho, wo, c)
                             rows, cols_ = tap_slices(i, j, stride, dilation, (ho, wo))
                             gpad[a:b, rows, cols_] += part
+                    if gx is not None:
+                        top, left = pads[0], pads[2]
+                        gx[a:b] = gpad[a:b, top : top + h, left : left + w]
 
         run_split(work, chunks)
         parts = [partial[a] for a, _ in chunks]  # summed in chunk order: deterministic
-        gx = gw = gb = None
+        gw = gb = None
         if need_b:
             gb = sum(p[1] for p in parts).reshape(o)
         if need_w:  # (G, kh*kw*Cg, Og) -> (O, Cg, kh, kw)
             gw = sum(p[0] for p in parts)
             gw = gw.reshape(g, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(o, cg, kh, kw)
-        if need_x:
-            gx = nchw(unpad_nhwc(gpad, pads, padding_mode, h, w))
-        return gx, gw, gb
+        if need_x and gx is None:
+            gx = unpad_nhwc(gpad, pads, padding_mode, h, w)
+            if not xpad.flags.c_contiguous:  # an NCHW input
+                gx = nhwc(xp.ascontiguousarray(nchw(gx)))
+        return (None if gx is None else nchw(gx)), gw, gb
 
     def _chunks(self, itemsize):
         """The chunks of images, and whether the layer is small (all its cols within two
@@ -179,19 +197,22 @@ class Conv2d(Op):
         (n, c, _, _), _, _, stride, dilation, g, (ho, wo) = self.geometry
         kh, kw = self.kernel_hw
         cg = c // g
-        win = windows(xpad, (kh, kw), stride, dilation, (ho, wo))  # (N, Ho, Wo, C, kh, kw)
-        win = win.reshape(n, ho, wo, g, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
         if kept is None:
             buf = xp.empty((largest[1] - largest[0], ho, wo, g, kh, kw, cg), xpad.dtype)
         for a, b in share:
             part = kept[a:b] if kept is not None else buf[: b - a]
+            src = xpad[a:b]
             if cg == 1:  # one channel per group (a first layer, depthwise): copy tap by tap,
                 for i in range(kh):  # so NumPy's inner loop runs along Wo, not over kw
                     for j in range(kw):  # taps (1->8 on 28x28: 0.7 ms instead of 1.2 ms)
                         rows, cols = tap_slices(i, j, stride, dilation, (ho, wo))
-                        part[:, :, :, :, i, j, 0] = xpad[a:b, rows, cols]
+                        part[:, :, :, :, i, j, 0] = src[:, rows, cols]
             else:
-                xp.copyto(part, win[a:b])  # im2col: the one copy
+                if not src.flags.c_contiguous:  # NCHW memory: these images channels-last
+                    src = xp.ascontiguousarray(src)  # first, in cache (trick 1)
+                win = windows(src, (kh, kw), stride, dilation, (ho, wo))  # (n, Ho, Wo, C, kh, kw)
+                win = win.reshape(b - a, ho, wo, g, cg, kh, kw).transpose(0, 1, 2, 3, 5, 6, 4)
+                xp.copyto(part, win)  # im2col: the one copy
             yield a, b, _as_cols(part)
 
 

@@ -88,12 +88,25 @@ def _run_hooks(hooks, grad):
     return grad
 
 
+def _laid_out_like(grad, data, shared):
+    """PyTorch's gradient layout contract: a leaf's first ``.grad`` has the leaf's memory
+    layout when the leaf is dense (a channels-last input gets a channels-last gradient), else
+    it is contiguous. ``shared``: ``grad`` may be kept elsewhere, so never store it itself."""
+    if grad.strides == data.strides or (grad.flags.c_contiguous and data.flags.c_contiguous):
+        return grad.copy(order="K") if shared else grad
+    dense = data.ndim > 0 and 0 not in data.strides and data.transpose(
+        xp.argsort(data.strides, kind="stable")[::-1]).flags.c_contiguous
+    out = xp.empty_like(data, dtype=grad.dtype) if dense else xp.empty(grad.shape, grad.dtype)
+    xp.copyto(out, grad)
+    return out
+
+
 def _accumulate(tensor, grad, shared):
     """Add ``grad`` into ``tensor.grad`` (PyTorch's AccumulateGrad)."""
     from .._tensor import Tensor
 
     if tensor.grad is None:
-        tensor.grad = Tensor._make(grad.copy() if shared else grad, None)
+        tensor.grad = Tensor._make(_laid_out_like(grad, tensor._data, shared), None)
     else:
         acc = tensor.grad._data
         if acc.shape == grad.shape and acc.flags.writeable:

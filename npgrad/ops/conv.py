@@ -22,7 +22,8 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Op
 from .spatial import (
-    check_positive, check_spatial_input, nchw, nhwc, pad_nhwc, pair, shape_of, unpad_nhwc,
+    channels_last, check_positive, check_spatial_input, nchw, nhwc, pad_nhwc, pair, shape_of,
+    to_layout, unpad_nhwc,
 )
 
 
@@ -44,6 +45,8 @@ class Conv2d(Op):
         out = xp.einsum("ngcyxij,gocij->ngoyx", patches, w, optimize=True).reshape(n, o, ho, wo)
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
+        # the output keeps the input's memory format, as in PyTorch (einsum's may be neither)
+        out = nchw(to_layout(nhwc(out), channels_last(x)))
         self.saved = (patches, w)
         self.geometry = (x.shape, xpad.shape, pads, padding_mode, stride, dilation)
         return out

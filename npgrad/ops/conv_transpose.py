@@ -30,7 +30,7 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from .conv import conv2d_checked
 from .spatial import (
-    check_positive, nchw, nhwc, pair, shape_of, tap_slices, windows,
+    channels_last, check_positive, nchw, nhwc, pair, shape_of, tap_slices, to_layout, windows,
 )
 
 
@@ -68,7 +68,8 @@ class ConvTranspose2d(Op):
             out += bias
         self.saved = (xg, weight)
         self.geometry = (x.shape, stride, padding, dilation, g, (fh, fw))
-        return nchw(out)
+        self.nhwc_memory = channels_last(x)  # the output, and x's gradient, keep x's format
+        return nchw(to_layout(out, self.nhwc_memory))
 
     def backward(self, grad):
         xg, weight = self.saved
@@ -113,7 +114,8 @@ class ConvTranspose2d(Op):
         _fast.run_split(work, chunks)
         gw = sum(partial[a] for a, _ in chunks) if self.needs[1] else None
         if gx is not None:
-            gx = nchw(gx.reshape(g, n, h, w, cg).transpose(1, 2, 3, 0, 4).reshape(n, h, w, c))
+            gx = gx.reshape(g, n, h, w, cg).transpose(1, 2, 3, 0, 4).reshape(n, h, w, c)
+            gx = nchw(to_layout(gx, self.nhwc_memory))
         if gw is not None:  # (G, Cg, kh*kw*Og) -> (C, Og, kh, kw)
             gw = gw.reshape(g, cg, kh, kw, og).transpose(0, 1, 4, 2, 3).reshape(c, og, kh, kw)
         return gx, gw, gb

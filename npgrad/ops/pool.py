@@ -9,15 +9,18 @@ lined up element by element with the output. So pooling is a short loop over tap
 sending the gradient back through the same views. For the usual non-overlapping case
 (kernel == stride) the taps do not overlap, so backward *writes* each tap instead of adding.
 
-Arrays are handled channels-last (``nhwc`` views), matching the memory layout that
-``Conv2d`` produces, and returned as NCHW-shaped views.
+Arrays are handled as channels-last ``(N, H, W, C)`` *views* (``nhwc``), whatever the
+memory under them; the output is allocated in the input's memory format (``empty_nhwc``), so
+NumPy walks input and output in the same order and, as in PyTorch, an NCHW input gives an
+NCHW-contiguous output.
 """
 from .. import _fast
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Op
 from .spatial import (
-    check_positive, check_spatial_input, nchw, nhwc, out_size, pad_nhwc, pair, tap_slices,
+    channels_last, check_positive, check_spatial_input, empty_nhwc, like_layout, nchw, nhwc,
+    out_size, pad_nhwc, pair, tap_slices, to_layout,
 )
 
 
@@ -60,9 +63,9 @@ class MaxPool2d(Op):
         (ho, wo), pads = pool_geometry(h, w, kernel, stride, padding, dilation, ceil_mode)
         lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         xpad = pad_nhwc(nhwc(x), pads, fill=lowest)
-        out = xp.empty((n, ho, wo, c), x.dtype)
+        out = empty_nhwc((n, ho, wo, c), x.dtype, like=xpad)
         # ``arg``: which tap holds the maximum (uint8 for up to 255 taps)
-        arg = xp.empty((n, ho, wo, c), xp.min_scalar_type(kernel[0] * kernel[1]))
+        arg = empty_nhwc((n, ho, wo, c), xp.min_scalar_type(kernel[0] * kernel[1]), like=xpad)
         self.saved = (arg,)
         self.geometry = (x.shape, pads, kernel, stride, dilation, (ho, wo))
         self._forward_images(xpad, out, [(0, n)])
@@ -76,12 +79,13 @@ class MaxPool2d(Op):
 
     def backward(self, grad):
         (n, c, h, w), pads, kernel, stride, dilation, out_hw = self.geometry
-        g = xp.ascontiguousarray(nhwc(grad))  # same layout as ``arg``: 4 fast passes, not 4 gathers
+        (arg,) = self.saved
+        g = like_layout(nhwc(grad), arg)  # same layout as ``arg``: 4 fast passes, not 4 gathers
         shape = (n, h + pads[0] + pads[1], w + pads[2] + pads[3], c)
         # windows that tile the whole input write every element below: no need to zero first
         tiled = _disjoint(kernel, stride, dilation) and stride == kernel and shape[1:3] == (
             out_hw[0] * kernel[0], out_hw[1] * kernel[1])
-        gpad = xp.empty(shape, grad.dtype) if tiled else xp.zeros(shape, grad.dtype)
+        gpad = empty_nhwc(shape, grad.dtype, like=arg, fill=None if tiled else 0)
         self._backward_images(g, gpad, [(0, n)])
         return (nchw(gpad[:, pads[0] : pads[0] + h, pads[2] : pads[2] + w]),)
 
@@ -158,7 +162,7 @@ class AvgPool2d(Op):
             rows, cols = tap_slices(i, j, stride, one, (ho, wo))
             tap = xpad[:, rows, cols]
             if out is None:
-                out = tap.copy()
+                out = tap.copy(order="K")  # in the input's memory layout
             else:
                 out += tap
         self.scale = self._scale(h, w, kernel, stride, padding, (ho, wo), count_include_pad,
@@ -170,7 +174,8 @@ class AvgPool2d(Op):
     def backward(self, grad):
         (n, c, h, w), pads, kernel, stride, out_hw = self.geometry
         share = nhwc(grad) * self.scale  # what each element of a window receives
-        gpad = xp.zeros((n, h + pads[0] + pads[1], w + pads[2] + pads[3], c), grad.dtype)
+        gpad = empty_nhwc((n, h + pads[0] + pads[1], w + pads[2] + pads[3], c), grad.dtype,
+                          like=share, fill=0)
         disjoint = _disjoint(kernel, stride, (1, 1))
         for _, i, j in _taps(kernel):
             rows, cols = tap_slices(i, j, stride, (1, 1), out_hw)
@@ -211,19 +216,21 @@ def adaptive_matrix(size, n_out, dtype):
 class AdaptiveAvgPool2d(Op):
     """Average pooling to a fixed output size: ``out[n, c] = A_h @ x[n, c] @ A_w.T`` with the
     averaging matrices of ``adaptive_matrix``; backward is ``A_h.T @ grad @ A_w``.
-    Written as one ``einsum`` each way, over channels-last arrays."""
+    Written as one ``einsum`` each way."""
 
     def forward(self, x, output_size):
         n, c, h, w = x.shape
         ho, wo = output_size
         self.a_h = adaptive_matrix(h, ho, x.dtype)
         self.a_w = adaptive_matrix(w, wo, x.dtype)
-        out = xp.einsum("ih,nhwc,jw->nijc", self.a_h, nhwc(x), self.a_w, optimize=True)
-        return nchw(out)
+        # the output in the input's memory format, as PyTorch's
+        out = xp.einsum("ih,nchw,jw->nijc", self.a_h, x, self.a_w, optimize=True)
+        self.nhwc_memory = channels_last(x)
+        return nchw(to_layout(out, self.nhwc_memory))
 
     def backward(self, grad):
-        gx = xp.einsum("ih,nijc,jw->nhwc", self.a_h, nhwc(grad), self.a_w, optimize=True)
-        return (nchw(gx),)
+        gx = xp.einsum("ih,ncij,jw->nhwc", self.a_h, grad, self.a_w, optimize=True)
+        return (nchw(to_layout(gx, self.nhwc_memory)),)
 
 
 # --------------------------------------------------------------------------- functional API

@@ -3,7 +3,7 @@ indexing, gather, ... Their backward puts each gradient back where its value cam
 """
 import builtins
 
-from .. import _dtype
+from .. import _dtype, _memory_format
 from .._backend import xp
 from .._tensor import ReturnTypes, Size, Tensor, _dim
 from ..autograd import dual
@@ -192,8 +192,10 @@ class Cast(Op):
 
 
 class Clone(Op):
-    def forward(self, x):
-        return x.copy()
+    """A copy, in the memory format asked for (``npgrad/_memory_format.py``)."""
+
+    def forward(self, x, memory_format=None):
+        return _memory_format.copy_in(x, memory_format)
 
     def backward(self, grad):
         return (grad,)
@@ -475,8 +477,8 @@ def cast(x, np_dtype):
     return Cast.apply(x, dtype=np_dtype)
 
 
-def clone(x):
-    return Clone.apply(x)
+def clone(x, memory_format=_memory_format.preserve_format):
+    return Clone.apply(x, memory_format=memory_format)
 
 
 def roll(x, shifts, dims=None):

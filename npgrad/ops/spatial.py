@@ -2,8 +2,10 @@
 backward), the windows of a kernel as a strided view, and argument checks.
 
 Convolution and pooling work on channels-last ``(N, H, W, C)`` *views* of NCHW-shaped
-arrays (see ``npgrad/ops/conv.py``, trick 1), so every helper here takes and returns that
-layout. A kernel "tap" ``(i, j)`` is one position inside the window; ``tap_slices`` gives
+arrays, so every helper here takes and returns that shape. The *memory* under such a view is
+NCHW (what PyTorch, and npgrad, make by default) or channels-last (a tensor in PyTorch's
+``channels_last`` memory format): as in PyTorch, each op's output keeps its input's memory
+format (``channels_last``, ``empty_nhwc``), so ``conv(x).is_contiguous()`` answers as there. A kernel "tap" ``(i, j)`` is one position inside the window; ``tap_slices`` gives
 the region of the input it touches over all output positions at once.
 """
 from .._backend import xp
@@ -39,22 +41,61 @@ def out_size(size, kernel, stride, pad_total, dilation, ceil_mode=False):
 _NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
+def channels_last(x):
+    """Is the memory under this NCHW-shaped array channels-last (and not also NCHW)?"""
+    return x.ndim == 4 and nhwc_memory(nhwc(x))
+
+
+def nhwc_memory(v):
+    """Is the memory under this NHWC-shaped view channels-last (and not also NCHW)?"""
+    return v.flags.c_contiguous and not nchw(v).flags.c_contiguous
+
+
+def empty_nhwc(shape, dtype, like, fill=None):
+    """A new ``(N, H, W, C)``-shaped array whose memory has the layout of the NHWC view
+    ``like``: channels-last if ``like``'s memory is, else NCHW. ``fill`` fills it."""
+    n, h, w, c = shape
+    new = xp.zeros if fill == 0 else xp.empty
+    if nhwc_memory(like):
+        out = new(shape, dtype)
+    else:
+        out = nhwc(new((n, c, h, w), dtype))
+    if fill is not None and fill != 0:
+        out.fill(fill)
+    return out
+
+
+def like_layout(x, like):
+    """``x`` (an NHWC view) with the memory layout of ``like`` (copied only if it differs)."""
+    return to_layout(x, nhwc_memory(like))
+
+
+def to_layout(x, channels_last_memory):
+    """``x`` (an NHWC view) in channels-last memory, or else NCHW (copied only if needed)."""
+    if channels_last_memory:
+        return xp.ascontiguousarray(x)
+    return nhwc(xp.ascontiguousarray(nchw(x)))
+
+
 def pad_nhwc(x, pads, mode="zeros", fill=0.0):
     """Pad a channels-last ``(N, H, W, C)`` array by ``pads = (top, bottom, left, right)``.
 
     ``mode`` is 'zeros' (a constant ``fill``: 0 for convolution, -inf for max pooling),
-    'reflect', 'replicate' or 'circular'. Returns ``x`` itself when there is nothing to pad.
+    'reflect', 'replicate' or 'circular'. Returns ``x`` itself when there is nothing to pad;
+    a padded copy keeps ``x``'s memory layout.
     """
     top, bottom, left, right = pads
     if not (top or bottom or left or right):
         return x
     n, h, w, c = x.shape
     if mode == "zeros":
-        shape = (n, h + top + bottom, w + left + right, c)
-        out = xp.zeros(shape, x.dtype) if fill == 0 else xp.full(shape, fill, x.dtype)
-        out[:, top : top + h, left : left + w] = x
+        out = empty_nhwc((n, h + top + bottom, w + left + right, c), x.dtype, x, fill)
+        out[:, top : top + h, left : left + w] = x  # in x's memory layout
         return out
-    return xp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), mode=_NP_PAD_MODE[mode])
+    if channels_last(nchw(x)):
+        return xp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), mode=_NP_PAD_MODE[mode])
+    return nhwc(xp.pad(nchw(x), ((0, 0), (0, 0), (top, bottom), (left, right)),
+                       mode=_NP_PAD_MODE[mode]))
 
 
 def unpad_nhwc(grad, pads, mode, h, w):

@@ -12,7 +12,7 @@ kernel                     its NumPy twin                                      e
 ``bias_relu_fwd/bwd``      ``ops.linalg.Linear`` + bias + ``ops.activation.Relu``   bit for bit
                            (+ ``MaskMul``, dropout)
 ``max_pool_fwd/bwd``       ``ops.pool._max_over_taps`` / ``MaxPool2d``         bit for bit
-                           ``._backward_images`` (channels-last, any window)
+(``_planes``: NCHW)        ``._backward_images`` (channels-last, any window)
 ``batch_norm_fwd/bwd``     ``ops.normalization.BatchNorm`` in training, on     1e-5 (float32;
                            channels-last 4-d input with weight and bias        float64 sums)
 =========================  ==================================================  =============

@@ -4,7 +4,7 @@ import numpy as np
 
 from ...autograd.function import Op
 from ...ops import loss, normalization, pool as ops_pool
-from ...ops.spatial import nchw, nhwc
+from ...ops.spatial import nchw, nhwc, nhwc_memory
 from .. import pool as fast_pool, threads
 from . import kernels
 
@@ -112,7 +112,10 @@ class MaxPool2d(fast_pool.MaxPool2d):
             return super()._forward_images(xpad, out, ranges)
         (arg,) = self.saved
         _, _, (kh, kw), (sh, sw), (dh, dw), _ = self.geometry
-        kernel = kernels().max_pool_fwd
+        if nhwc_memory(out):
+            kernel = kernels().max_pool_fwd
+        else:  # NCHW memory: the plane-by-plane loop, on NCHW views of the same arrays
+            kernel, xpad, out, arg = kernels().max_pool_fwd_planes, nchw(xpad), nchw(out), nchw(arg)
         threads.run_split(lambda share: [kernel(xpad[a:b], out[a:b], arg[a:b], kh, kw, sh, sw,
                                                 dh, dw) for a, b in share],
                           threads.split_images(out.shape[0], out[0].nbytes))
@@ -124,7 +127,10 @@ class MaxPool2d(fast_pool.MaxPool2d):
         _, _, kernel_hw, stride, dilation, _ = self.geometry
         (kh, kw), (sh, sw), (dh, dw) = kernel_hw, stride, dilation
         disjoint = ops_pool._disjoint(kernel_hw, stride, dilation)
-        kernel = kernels().max_pool_bwd
+        if nhwc_memory(gpad):
+            kernel = kernels().max_pool_bwd
+        else:  # NCHW memory (``g`` and ``arg`` have the layout of ``gpad``)
+            kernel, g, arg, gpad = kernels().max_pool_bwd_planes, nchw(g), nchw(arg), nchw(gpad)
         threads.run_split(lambda share: [kernel(g[a:b], arg[a:b], gpad[a:b], kh, kw, sh, sw,
                                                 dh, dw, disjoint) for a, b in share],
                           threads.split_images(g.shape[0], g[0].nbytes))

@@ -1,0 +1,67 @@
+"""Memory formats (PyTorch's ``torch.contiguous_format``, ``torch.channels_last``, ...): the
+order in which a tensor's elements lie in memory, independent of its shape.
+
+A 4-d image batch is shaped ``(N, C, H, W)`` either way. In the default ``contiguous_format``
+its memory runs W fastest, then H, C, N; in ``channels_last`` it runs C fastest (the memory
+of an ``(N, H, W, C)`` array). NumPy says the same with strides, so each format here is an
+order of axes: ``a.transpose(order)`` is C-contiguous exactly when ``a`` is in that format.
+As in PyTorch, the spatial ops (convolution, pooling) keep their input's format.
+"""
+from ._backend import xp
+
+
+class memory_format:
+    """One memory format; compare with ``is`` or ``==``."""
+
+    def __init__(self, name, order=None):
+        self.name, self._order = name, order
+
+    def __repr__(self):
+        return f"npgrad.{self.name}"
+
+    def axes(self, ndim, where):
+        """The axes from outermost to innermost in memory, for an ``ndim``-d tensor."""
+        if self._order is None:
+            return tuple(range(ndim))
+        if ndim != len(self._order):
+            raise RuntimeError(f"{where}: required rank {len(self._order)} tensor to use "
+                               f"{self.name} format, got a {ndim}-d tensor")
+        return self._order
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last", (0, 2, 3, 1))
+channels_last_3d = memory_format("channels_last_3d", (0, 2, 3, 4, 1))
+preserve_format = memory_format("preserve_format")
+
+
+def check(fmt, where):
+    if not isinstance(fmt, memory_format):
+        raise TypeError(f"{where}: memory_format must be an npgrad memory format such as "
+                        f"npgrad.channels_last, got {fmt!r}")
+    return fmt
+
+
+def is_in(a, fmt, where="is_contiguous"):
+    """Is the array ``a`` laid out in memory format ``fmt`` (densely, no gaps)?"""
+    if fmt is None or fmt is contiguous_format:
+        return bool(a.flags.c_contiguous)
+    if check(fmt, where) is preserve_format:
+        raise RuntimeError(f"{where}: preserve_format is not supported here")
+    return bool(a.transpose(fmt.axes(a.ndim, where)).flags.c_contiguous)
+
+
+def copy_in(a, fmt, where="clone"):
+    """A copy of ``a`` in memory format ``fmt`` (``preserve_format``: ``a``'s own order when
+    ``a`` is dense, as NumPy's ``order='K'``)."""
+    if fmt is None or fmt is contiguous_format:
+        return a.copy()
+    if check(fmt, where) is preserve_format:
+        return a.copy(order="K")
+    order = fmt.axes(a.ndim, where)
+    return xp.ascontiguousarray(a.transpose(order)).transpose(xp.argsort(order))
+
+
+def strides(a):
+    """PyTorch's ``Tensor.stride()``: the step in *elements* along each axis."""
+    return tuple(s // a.itemsize for s in a.strides)
