@@ -63,5 +63,13 @@ def copy_in(a, fmt, where="clone"):
 
 
 def strides(a):
-    """PyTorch's ``Tensor.stride()``: the step in *elements* along each axis."""
-    return tuple(s // a.itemsize for s in a.strides)
+    """PyTorch's ``Tensor.stride()``: the step in *elements* along each axis. A contiguous
+    array's steps are computed from its shape, as PyTorch's are: NumPy may give a size-1
+    axis any step."""
+    if not a.flags.c_contiguous:
+        return tuple(s // a.itemsize for s in a.strides)
+    steps, step = [], 1
+    for size in reversed(a.shape):
+        steps.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(steps))

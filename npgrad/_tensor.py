@@ -774,10 +774,10 @@ class Tensor:
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, builtins.int)):
             return _ops.dtype_view.view_dtype(self, shape[0])  # the same bytes, another dtype
-        return _ops.shape.reshape(self, _shape_args(shape))
+        return _ops.shape.view(self, _shape_args(shape))
 
     def view_as(self, other):
-        return _ops.shape.reshape(self, other.shape)
+        return _ops.shape.view(self, other.shape)
 
     reshape_as = view_as
 

@@ -101,12 +101,13 @@ def _batch_norm(mode, x, g, dtype, training=True, affine=True, channels_last=Tru
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batch_norm_kernel_against_numpy_and_torch(dtype):
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_batch_norm_kernel_against_numpy_and_torch(dtype, channels_last):
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((6, 5, 9, 7)) * 3 + 2).astype(dtype)
     g = rng.standard_normal(x.shape).astype(dtype)
-    got = _batch_norm("compiled", x, g, dtype)
-    ref = _batch_norm("numpy", x, g, dtype)
+    got = _batch_norm("compiled", x, g, dtype, channels_last=channels_last)
+    ref = _batch_norm("numpy", x, g, dtype, channels_last=channels_last)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for a, b in zip(got, ref):  # float64 sums here, NumPy's pairwise float32 sums there
         assert a.dtype == b.dtype == dtype
@@ -130,7 +131,8 @@ def test_batch_norm_kernel_is_used_only_where_its_check_passes(monkeypatch):
     from npgrad._fast.compiled import _numba
 
     calls = []
-    for name in ("batch_norm_fwd", "batch_norm_bwd"):
+    for name in ("batch_norm_fwd", "batch_norm_bwd", "batch_norm_fwd_planes",
+                 "batch_norm_bwd_planes"):
         real = getattr(_numba, name)
         monkeypatch.setattr(_numba, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
     rng = np.random.default_rng(2)
@@ -139,8 +141,11 @@ def test_batch_norm_kernel_is_used_only_where_its_check_passes(monkeypatch):
     _batch_norm("compiled", x, g, np.float32)
     assert calls == ["batch_norm_fwd", "batch_norm_bwd"]
     calls.clear()
-    # NCHW memory, evaluation mode, no affine parameters: the reference, the same numbers
-    for options in (dict(channels_last=False), dict(training=False), dict(affine=False)):
+    _batch_norm("compiled", x, g, np.float32, channels_last=False)
+    assert calls == ["batch_norm_fwd_planes", "batch_norm_bwd_planes"]
+    calls.clear()
+    # evaluation mode, no affine parameters: the reference, the same numbers
+    for options in (dict(training=False), dict(affine=False)):
         got = _batch_norm("compiled", x, g, np.float32, **options)
         ref = _batch_norm("numpy", x, g, np.float32, **options)
         for a, b in zip(got, ref):

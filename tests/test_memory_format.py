@@ -115,3 +115,38 @@ def test_view_after_a_conv_and_pool_works_as_in_the_tutorials(mode):
         flat = out.view(5, -1)
         assert flat.shape == (5, 4 * 5 * 5)
         assert np.shares_memory(flat.detach().numpy(), out.detach().numpy())
+
+
+VIEW_CASES = {
+    "transpose flattened": lambda m: m.t().view(-1),
+    "transpose, same shape": lambda m: m.t().view(4, 3),
+    "transpose, first dim split": lambda m: m.t().view(2, 2, 3),
+    "transpose, unsqueezed": lambda m: m.t().view(4, 1, 3),
+    "column slice, unsqueezed": lambda m: m[:, :2].view(3, 2, 1),
+    "column slice flattened": lambda m: m[:, :2].view(6),
+    "row slice flattened": lambda m: m[1:].view(-1),
+    "every other row": lambda m: m[::2].view(2, 2, 2),
+    "every other column flattened": lambda m: m[:, ::2].view(-1),
+    "view_as after transpose": lambda m: m.t().view_as(m.reshape(12)),
+    "channels-last flattened": lambda m: m.reshape(1, 3, 2, 2).permute(0, 2, 3, 1).view(1, -1),
+    "contiguous first": lambda m: m.t().contiguous().view(-1),
+}
+
+
+@pytest.mark.parametrize("name", list(VIEW_CASES))
+def test_view_raises_exactly_where_torch_raises_and_else_shares_memory(name):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    t, n = torch.tensor(a), npgrad.tensor(a)
+    try:
+        expected = VIEW_CASES[name](t)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="view: size .* Use .reshape"):
+            VIEW_CASES[name](n)
+        return
+    got = VIEW_CASES[name](n)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    assert got.stride() == expected.stride()
+    if name != "contiguous first":  # a view writes through to the tensor it views
+        got.fill_(-1)
+        expected.fill_(-1)
+        np.testing.assert_array_equal(n.numpy(), t.numpy())

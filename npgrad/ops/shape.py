@@ -122,6 +122,10 @@ class Index(Op):
         out = x[index]
         if type(out) is not xp.ndarray:  # x[0] of a 1-d array: a 0-d view, not a copy
             out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        elif not out.flags.c_contiguous and not xp.may_share_memory(out, x):
+            # advanced indexing made a copy, which NumPy may lay out with the indexed axis
+            # outermost; PyTorch's copy is contiguous
+            out = xp.ascontiguousarray(out)
         return out
 
     _double = True  # basic indexing only, see below
@@ -214,13 +218,27 @@ class Roll(Op):
 class Flip(Op):
     def forward(self, x, axes):
         self.axes = axes
-        return xp.flip(x, axes)
+        return xp.flip(x, axes).copy()  # a copy, as PyTorch's (no negative strides)
 
     def backward(self, grad):
         return (xp.flip(grad, self.axes),)
 
 
 # ---------------------------------------------------------------- the functions
+def view(x, shape):
+    """PyTorch's ``view``: the same memory under another shape. Where the strides do not
+    allow it (a transposed tensor flattened, say), PyTorch raises rather than copy, and so do
+    we: a silent copy would break the promise that writing to the view writes to ``x``."""
+    out = reshape(x, shape)
+    a, b = x._data, out._data
+    if out is not x and b.size and not a.flags.c_contiguous and not xp.may_share_memory(a, b):
+        raise RuntimeError(
+            f"view: size {list(b.shape)} is not compatible with the input's size "
+            f"{list(a.shape)} and stride {[s // a.itemsize for s in a.strides]} (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return out
+
+
 def reshape(x, shape):
     shape = tuple(shape)
     known = [s for s in shape if s != -1]

@@ -14,7 +14,7 @@ kernel                     its NumPy twin                                      e
 ``max_pool_fwd/bwd``       ``ops.pool._max_over_taps`` / ``MaxPool2d``         bit for bit
 (``_planes``: NCHW)        ``._backward_images`` (channels-last, any window)
 ``batch_norm_fwd/bwd``     ``ops.normalization.BatchNorm`` in training, on     1e-5 (float32;
-                           channels-last 4-d input with weight and bias        float64 sums)
+(``_planes``: NCHW)        a 4-d input with weight and bias                    float64 sums)
 =========================  ==================================================  =============
 
 How they are built (what a prototype of them found):

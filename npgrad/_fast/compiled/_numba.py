@@ -252,3 +252,62 @@ def batch_norm_bwd(grad, x_hat, invstd, weight, gx, gw, gb):
         for k in range(c):
             g_hat = grad[r, k] * weight[k]
             gx[r, k] = invstd[k] * (g_hat - mean_g[k] - x_hat[r, k] * mean_gx[k])
+
+
+@_jit
+def batch_norm_fwd_planes(x, weight, bias, eps, out, x_hat, mean_out, var_out):
+    """``batch_norm_fwd`` for NCHW memory, over ``x`` as ``(N, C, H*W)``: the same sums in
+    the same order per channel (image by image, pixel by pixel), so the same results."""
+    n, c, p = x.shape
+    m = n * p
+    total = np.zeros(c)
+    for b in range(n):
+        for k in range(c):
+            for q in range(p):
+                total[k] += x[b, k, q]
+    for k in range(c):
+        mean_out[k] = total[k] / m
+        total[k] = 0.0
+    for b in range(n):
+        for k in range(c):
+            for q in range(p):
+                d = x[b, k, q] - mean_out[k]
+                total[k] += d * d
+    invstd = np.empty(c, x.dtype)
+    for k in range(c):
+        var_out[k] = total[k] / m
+        invstd[k] = 1 / np.sqrt(var_out[k] + eps)
+    for b in range(n):
+        for k in range(c):
+            for q in range(p):
+                h = (x[b, k, q] - mean_out[k]) * invstd[k]
+                x_hat[b, k, q] = h
+                out[b, k, q] = h * weight[k] + bias[k]
+    return invstd
+
+
+@_jit
+def batch_norm_bwd_planes(grad, x_hat, invstd, weight, gx, gw, gb):
+    """``batch_norm_bwd`` for NCHW memory, over ``(N, C, H*W)`` arrays."""
+    n, c, p = grad.shape
+    m = n * p
+    sg = np.zeros(c)
+    sgx = np.zeros(c)
+    for b in range(n):
+        for k in range(c):
+            for q in range(p):
+                g = grad[b, k, q]
+                sg[k] += g
+                sgx[k] += g * x_hat[b, k, q]
+    mean_g = np.empty(c, grad.dtype)
+    mean_gx = np.empty(c, grad.dtype)
+    for k in range(c):
+        gb[k] = sg[k]
+        gw[k] = sgx[k]
+        mean_g[k] = weight[k] * sg[k] / m
+        mean_gx[k] = weight[k] * sgx[k] / m
+    for b in range(n):
+        for k in range(c):
+            for q in range(p):
+                g_hat = grad[b, k, q] * weight[k]
+                gx[b, k, q] = invstd[k] * (g_hat - mean_g[k] - x_hat[b, k, q] * mean_gx[k])

@@ -137,44 +137,57 @@ class MaxPool2d(fast_pool.MaxPool2d):
 
 
 class BatchNorm(normalization.BatchNorm):
-    """Twin of ``ops.normalization.BatchNorm`` in training, for a 4-d float input whose
-    memory is channels-last (as a convolution leaves it) and a weight and bias: two passes
-    forward (the statistics, then x_hat and the output), two backward (the sums, then the
-    input gradient), over the ``(N*H*W, C)`` rows instead of NumPy's strided reductions.
+    """Twin of ``ops.normalization.BatchNorm`` in training, for a 4-d float input in NCHW or
+    channels-last memory and a weight and bias: two passes forward (the statistics, then
+    x_hat and the output), two backward (the sums, then the input gradient), over the
+    ``(N, C, H*W)`` planes or the ``(N*H*W, C)`` rows instead of NumPy's strided reductions.
     The sums are taken in float64, so float32 results differ from NumPy's pairwise float32
     sums by rounding (tested to 1e-5); anything else takes the reference."""
 
     def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None,
                 training=True, momentum=0.1, eps=1e-5):
-        rows = nhwc(x) if x.ndim == 4 else None
-        self.compiled = (training and rows is not None and weight is not None
-                         and bias is not None and _ok(rows, weight, bias))
+        # channels-last memory: (N*H*W, C) rows; NCHW memory: (N, C, H*W) planes
+        self.planes = x.ndim == 4 and x.flags.c_contiguous
+        if x.ndim != 4:
+            data = None
+        elif self.planes:
+            data = x.reshape(x.shape[0], x.shape[1], -1)
+        else:
+            data = nhwc(x)
+        self.compiled = (training and data is not None and weight is not None
+                         and bias is not None and _ok(data, weight, bias))
         if not self.compiled:
             return super().forward(x, weight, bias, running_mean, running_var, training,
                                    momentum, eps)
-        n, h, w, c = rows.shape
-        rows = rows.reshape(-1, c)
-        out, x_hat = np.empty_like(rows), np.empty_like(rows)
+        n, c, h, w = x.shape
+        if not self.planes:
+            data = data.reshape(-1, c)
+        out, x_hat = np.empty_like(data), np.empty_like(data)
         mean, var = np.empty(c, x.dtype), np.empty(c, x.dtype)
-        invstd = kernels().batch_norm_fwd(rows, weight, bias, x.dtype.type(eps), out, x_hat,
-                                          mean, var)
+        kernel = kernels().batch_norm_fwd_planes if self.planes else kernels().batch_norm_fwd
+        invstd = kernel(data, weight, bias, x.dtype.type(eps), out, x_hat, mean, var)
         if running_mean is not None:  # as the reference, from the float statistics
-            m = rows.shape[0]
+            m = n * h * w
             running_mean *= 1 - momentum
             running_mean += momentum * mean
             running_var *= 1 - momentum
             running_var += (momentum * m / (m - 1)) * var
         self.saved = (x_hat, invstd, weight)
         self.training, self.shape = training, (n, h, w, c)
-        return nchw(out.reshape(n, h, w, c))
+        return out.reshape(n, c, h, w) if self.planes else nchw(out.reshape(n, h, w, c))
 
     def backward(self, grad):
         if not self.compiled:
             return super().backward(grad)
         x_hat, invstd, weight = self.saved
         n, h, w, c = self.shape
-        g = np.ascontiguousarray(nhwc(grad)).reshape(-1, c)
+        if self.planes:
+            g = np.ascontiguousarray(grad).reshape(n, c, -1)
+        else:
+            g = np.ascontiguousarray(nhwc(grad)).reshape(-1, c)
         gx, gw, gb = np.empty_like(g), np.empty(c, g.dtype), np.empty(c, g.dtype)
-        kernels().batch_norm_bwd(g, x_hat, invstd, weight, gx, gw, gb)
-        return (nchw(gx.reshape(n, h, w, c)) if self.needs[0] else None,
+        kernel = kernels().batch_norm_bwd_planes if self.planes else kernels().batch_norm_bwd
+        kernel(g, x_hat, invstd, weight, gx, gw, gb)
+        gx = gx.reshape(n, c, h, w) if self.planes else nchw(gx.reshape(n, h, w, c))
+        return (gx if self.needs[0] else None,
                 gw if self.needs[1] else None, gb if self.needs[2] else None)
