@@ -114,6 +114,27 @@ _CPU = device("cpu")
 ReturnTypes = namedtuple("values_indices", ["values", "indices"])
 
 
+def wrap(array):
+    """A new leaf Tensor (no history, ``requires_grad`` False) over ``array``, sharing its
+    memory: the internal way for code above the core (nn, optim, data, files, programs) to
+    turn a NumPy array it has just made into a Tensor.
+
+    It checks nothing and copies nothing, so it costs what ``Tensor._make(array, None)``
+    costs (it runs in the optimizers' and the DataLoader's inner loops). The caller promises
+    that ``array`` is an ``np.ndarray`` (0-d included) of a dtype npgrad supports. Where that
+    is not certain, or in code written to be read (lessons, examples), use the public
+    ``npgrad.from_numpy`` (checks the type and dtype, shares memory), ``npgrad.as_tensor``
+    (converts lists and scalars, shares when it can) or ``npgrad.tensor`` (always copies).
+    Op results with a ``grad_fn`` are made in the core only (``Tensor._make``, ``Op.apply``).
+    """
+    t = _new(Tensor)
+    t._init(array)
+    return t
+
+
+_new = object.__new__
+
+
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_hooks", "_vc", "__weakref__")
 
