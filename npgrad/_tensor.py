@@ -152,8 +152,9 @@ class Tensor:
 
     @classmethod
     def _make(cls, array, grad_fn):
-        """Wrap an ndarray without copying: how every op's result, and every tensor made
-        inside npgrad from an array it owns, becomes a Tensor (``grad_fn`` None: a leaf)."""
+        """Wrap an ndarray without copying: how every op's result, and every tensor the core
+        makes from an array it owns, becomes a Tensor (``grad_fn`` None: a leaf). Code above
+        the core uses ``wrap(array)`` below (tests/test_architecture.py checks)."""
         t = object.__new__(cls)
         t._init(array, grad_fn)
         return t
@@ -249,6 +250,10 @@ class Tensor:
 
     @data.setter
     def data(self, value):
+        """``t.data = other``: ``t`` takes ``other``'s array (shape and dtype too), sharing it,
+        and keeps its own identity, ``requires_grad`` and ``grad``; no version bump, as in
+        PyTorch. Code above the core swaps a tensor's storage this way:
+        ``t.data = wrap(new_array)``."""
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
         self._data = value._data
