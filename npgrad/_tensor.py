@@ -114,6 +114,27 @@ _CPU = device("cpu")
 ReturnTypes = namedtuple("values_indices", ["values", "indices"])
 
 
+def wrap(array):
+    """A new leaf Tensor (no history, ``requires_grad`` False) over ``array``, sharing its
+    memory: the internal way for code above the core (nn, optim, data, files, programs) to
+    turn a NumPy array it has just made into a Tensor.
+
+    It checks nothing and copies nothing, so it costs what ``Tensor._make(array, None)``
+    costs (it runs in the optimizers' and the DataLoader's inner loops). The caller promises
+    that ``array`` is an ``np.ndarray`` (0-d included) of a dtype npgrad supports. Where that
+    is not certain, or in code written to be read (lessons, examples), use the public
+    ``npgrad.from_numpy`` (checks the type and dtype, shares memory), ``npgrad.as_tensor``
+    (converts lists and scalars, shares when it can) or ``npgrad.tensor`` (always copies).
+    Op results with a ``grad_fn`` are made in the core only (``Tensor._make``, ``Op.apply``).
+    """
+    t = _new(Tensor)
+    t._init(array)
+    return t
+
+
+_new = object.__new__
+
+
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_hooks", "_vc", "__weakref__")
 
@@ -131,8 +152,9 @@ class Tensor:
 
     @classmethod
     def _make(cls, array, grad_fn):
-        """Wrap an ndarray without copying: how every op's result, and every tensor made
-        inside npgrad from an array it owns, becomes a Tensor (``grad_fn`` None: a leaf)."""
+        """Wrap an ndarray without copying: how every op's result, and every tensor the core
+        makes from an array it owns, becomes a Tensor (``grad_fn`` None: a leaf). Code above
+        the core uses ``wrap(array)`` below (tests/test_architecture.py checks)."""
         t = object.__new__(cls)
         t._init(array, grad_fn)
         return t
@@ -228,6 +250,10 @@ class Tensor:
 
     @data.setter
     def data(self, value):
+        """``t.data = other``: ``t`` takes ``other``'s array (shape and dtype too), sharing it,
+        and keeps its own identity, ``requires_grad`` and ``grad``; no version bump, as in
+        PyTorch. Code above the core swaps a tensor's storage this way:
+        ``t.data = wrap(new_array)``."""
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
         self._data = value._data

@@ -457,7 +457,7 @@ def cmd_eval(args):
 def cmd_predict(args):
     import numpy as np
 
-    from ._tensor import Tensor
+    from ._creation import from_numpy
     from .autograd.grad_mode import no_grad
     from .train.image import ImageError, load_digit
 
@@ -469,7 +469,7 @@ def cmd_predict(args):
             raise UsageError(str(exc)) from None
         x = ((pixels - np.float32(mean)) / np.float32(std)).astype(np.float32)[None, None]
         with no_grad():
-            logits = model(Tensor._make(x, None))._data[0].astype(np.float64)
+            logits = model(from_numpy(x))._data[0].astype(np.float64)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         digit = int(probs.argmax())

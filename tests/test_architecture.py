@@ -112,3 +112,72 @@ def test_the_checker_flags_upward_and_forbidden_imports():
     linear = Path("npgrad/nn/modules/linear.py")
     assert _violations("from ..._fast import threads\n", linear)  # only ops/optim reach it
     assert _violations("from ...ops import linalg\n", linear) == []
+
+
+# ---------------------------------------------------------------------- building tensors
+#: the core (layers 1-2 of docs/architecture.md): the only modules that may build a Tensor
+#: with ``Tensor._make`` (an op result with its grad_fn) or swap a tensor's ``_data``
+CORE = {"_tensor", "_creation", "_legacy_tensors", "autograd", "ops", "_tensor_functions",
+        "_tensor_more", "_out", "_numpy_names", "_stats", "_rng_state", "_type_info", "_fast"}
+TENSOR_CLASSES = {"Tensor", "Parameter", "Buffer"}  # Parameter and Buffer inherit _make
+
+
+def _tensor_pokes(source_text):
+    """(line, what) for every ``Tensor._make`` reached (called or not, under any alias the
+    module imports it as) and every assignment to or deletion of an ``._data`` attribute
+    (``x._data = ...``, ``a, x._data = ...``, ``setattr(x, "_data", ...)``). Writing into the
+    array, ``x._data[...] = 0`` or ``x._data += 1`` (NumPy adds in place), is fine: the tensor
+    keeps its storage."""
+    tree = ast.parse(source_text)
+    in_place = {id(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign)}
+    classes = set(TENSOR_CLASSES)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("npgrad")):
+            classes |= {a.asname for a in node.names if a.name in TENSOR_CLASSES and a.asname}
+    bad = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Attribute, ast.Call)):
+            continue
+        if isinstance(node, ast.Call):
+            fn = node.func
+            name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else None
+            if (name in ("setattr", "__setattr__") and len(node.args) >= 2
+                    and isinstance(node.args[1], ast.Constant) and node.args[1].value == "_data"):
+                bad.append((node.lineno, "sets _data with setattr"))
+            continue
+        base = node.value
+        base_name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+        if node.attr == "_make" and base_name in classes:
+            bad.append((node.lineno, f"{base_name}._make"))
+        elif (node.attr == "_data" and isinstance(node.ctx, (ast.Store, ast.Del))
+              and id(node) not in in_place):
+            bad.append((node.lineno, "assigns ._data"))
+    return sorted(bad)
+
+
+@pytest.mark.parametrize("path", [p for p in _files()
+                                  if p.relative_to(PACKAGE).parts[0].removesuffix(".py") not in CORE],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_code_outside_the_core_builds_tensors_through_helpers(path):
+    bad = _tensor_pokes(path.read_text(encoding="utf-8"))
+    assert not bad, "\n".join(
+        f"line {line}: {what}: outside the core, wrap a fresh array with npgrad._tensor.wrap "
+        "(or the public npgrad.from_numpy / as_tensor / tensor) and swap a tensor's storage "
+        "with `t.data = wrap(array)` (docs/architecture.md, 'Building tensors')"
+        for line, what in bad)
+
+
+def test_the_tensor_checker_flags_make_and_data_assignments():
+    assert _tensor_pokes("t = Tensor._make(a, None)\n") == [(1, "Tensor._make")]
+    assert _tensor_pokes("from .._tensor import Tensor as T\nmk = T._make\n") == [(2, "T._make")]
+    assert _tensor_pokes("import npgrad\nnpgrad.Tensor._make(a, None)\n") == [(2, "Tensor._make")]
+    assert _tensor_pokes("p._data = a\n") == [(1, "assigns ._data")]
+    assert _tensor_pokes("x, p._data = 1, a\nfor p.grad._data in arrays: pass\n") == [
+        (1, "assigns ._data"), (2, "assigns ._data")]
+    assert _tensor_pokes("del p._data\n") == [(1, "assigns ._data")]
+    assert _tensor_pokes("setattr(p, '_data', a)\n") == [(1, "sets _data with setattr")]
+    # what code above the core may do: read the array, write into it, use the helpers
+    fine = ("from .._tensor import wrap\nt = wrap(a)\np._data[...] = 0\nb = p._data\n"
+            "p.grad._data += a\n"
+            "p.data = wrap(a)\nrow = Point._make([1, 2])\n")
+    assert _tensor_pokes(fine) == []

@@ -20,7 +20,7 @@ from enum import Enum
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 
 
 class OptState(Enum):
@@ -79,7 +79,7 @@ class GradScaler:
 
         def apply(value):
             if isinstance(value, Tensor):
-                return value * Tensor._make(self._scale.copy(), None)
+                return value * wrap(self._scale.copy())
             if isinstance(value, abc.Iterable):
                 scaled = map(apply, value)
                 return type(value)(scaled) if isinstance(value, (list, tuple)) else scaled

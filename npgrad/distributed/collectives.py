@@ -268,9 +268,9 @@ _reduce_scatter_base = reduce_scatter_tensor
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
     """Like ``reduce_scatter_tensor`` with the input given as one tensor per rank."""
-    from .._tensor import Tensor
+    from .._tensor import wrap
 
-    stacked = Tensor._make(np.ascontiguousarray(np.stack([t._data for t in input_list])), None)
+    stacked = wrap(np.ascontiguousarray(np.stack([t._data for t in input_list])))
     return reduce_scatter_tensor(output, stacked, op=op, group=group, async_op=async_op)
 
 

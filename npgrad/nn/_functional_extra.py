@@ -7,7 +7,7 @@ from the engine; ``npgrad.nn.functional`` re-exports them.
 import math
 
 from .._backend import xp
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ..ops import activation, arithmetic, reduction, unary
 from ..ops.einsum import einsum
 from ..ops.scatter import index_add
@@ -194,7 +194,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError(f"padding_idx must be within the number of embeddings ({num}), got {padding_idx}")
         padding_idx %= num
     keep = xp.ones(idx.shape, dtype=bool) if padding_idx is None else idx != padding_idx
-    rows = embedding(Tensor._make(idx, None), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    rows = embedding(wrap(idx), weight, None, max_norm, norm_type, scale_grad_by_freq)
     if per_sample_weights is not None:
         psw = per_sample_weights.reshape(-1)
         if include_last_offset and input.ndim == 1:
@@ -204,11 +204,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         kept = xp.nonzero(keep)[0]
         rows, bag = rows[kept], bag[kept]
     counts = xp.bincount(bag, minlength=nbags)
-    zeros = Tensor._make(xp.zeros((nbags, dim), dtype=weight._data.dtype), None)
+    zeros = wrap(xp.zeros((nbags, dim), dtype=weight._data.dtype))
     if mode in ("sum", "mean"):
         out = index_add(zeros, 0, bag, rows)
         if mode == "mean":
-            out = out / Tensor._make(xp.maximum(counts, 1).astype(weight._data.dtype)[:, None], None)
+            out = out / wrap(xp.maximum(counts, 1).astype(weight._data.dtype)[:, None])
         return out
     # max: lay the bags out as (bags, longest, dim) padded with -inf, take the max over slots
     longest = int(counts.max()) if counts.size else 0
@@ -218,10 +218,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     slot = xp.arange(bag.size) - starts[bag]
     table = xp.full((nbags, longest), bag.size, dtype=xp.int64)  # bag.size: the -inf row
     table[bag, slot] = xp.arange(bag.size)
-    pad_row = Tensor._make(xp.full((1, dim), -xp.inf, dtype=weight._data.dtype), None)
+    pad_row = wrap(xp.full((1, dim), -xp.inf, dtype=weight._data.dtype))
     from ..ops.shape import cat
 
-    padded = cat([rows, pad_row], 0)[Tensor._make(table, None)]
+    padded = cat([rows, pad_row], 0)[wrap(table)]
     best = padded.max(1)[0]
-    empty = Tensor._make((counts == 0)[:, None], None)
+    empty = wrap((counts == 0)[:, None])
     return arithmetic.where(empty, zeros, best)

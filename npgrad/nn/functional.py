@@ -7,7 +7,7 @@ embedding, padding).
 import warnings
 
 from .._backend import xp
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ..ops import activation as _activation
 from ..ops import normalization, unary
 from ..ops.activation import dropout, elu, gelu, hardtanh, leaky_relu, silu, softplus  # noqa: F401
@@ -161,7 +161,7 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}); got {int(t.max())}.")
     out = xp.zeros(t.shape + (num_classes,), dtype=xp.int64)
     xp.put_along_axis(out, t[..., None].astype(xp.int64), 1, axis=-1)
-    return Tensor._make(out, None)
+    return wrap(out)
 
 
 #: (number of padded dims, input rank) that the non-constant padding modes accept (as torch)

@@ -22,7 +22,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import MutableMapping
 
 from .. import _dtype
-from .._tensor import Size, Tensor
+from .._tensor import Size, Tensor, wrap
 from ..autograd import grad_mode
 from ..autograd import version as _versions
 from .hooks import RemovableHandle
@@ -281,7 +281,7 @@ class Module:
             )
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
-            tensor = Tensor._make(tensor._data, None)
+            tensor = wrap(tensor._data)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -490,15 +490,16 @@ class Module:
 
     def _apply_to_arrays(self, convert):
         """Replace every parameter's and buffer's array by ``convert(array)`` in place: the
-        Parameter objects stay the same, so an optimizer built before still holds them."""
+        Parameter objects stay the same, so an optimizer built before still holds them
+        (``t.data = ...``, as PyTorch's ``_apply`` swaps a parameter's storage)."""
         for module in self.modules():
             for table in (module._parameters, module._buffers):
                 for t in table.values():
                     if t is None:
                         continue
-                    t._data = convert(t._data)
+                    t.data = wrap(convert(t._data))
                     if t.grad is not None:
-                        t.grad._data = convert(t.grad._data)
+                        t.grad.data = wrap(convert(t.grad._data))
         return self
 
     def _cast_floats(self, dtype):
@@ -599,7 +600,7 @@ class Module:
                 )
                 continue
             if assign:
-                new = Parameter(array.copy(), param.requires_grad) if isinstance(param, Parameter) else Tensor._make(array.copy(), None)
+                new = Parameter(array.copy(), param.requires_grad) if isinstance(param, Parameter) else wrap(array.copy())
                 setattr(self, name, new)
             else:
                 param._data[...] = array  # in place: casts to the model's dtype

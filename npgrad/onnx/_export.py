@@ -1,7 +1,7 @@
 """``export``: PyTorch's ``torch.onnx.export`` signature, writing a model file."""
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ._errors import OnnxExporterError, require_onnx
 
 MIN_OPSET = 17  # LayerNormalization arrived in opset 17
@@ -51,7 +51,7 @@ def _as_tuple(args):
 
 def _input_tensor(a, i):
     if isinstance(a, np.ndarray):
-        a = Tensor._make(np.asarray(a), None)
+        a = wrap(np.asarray(a))
     if not isinstance(a, Tensor):
         raise OnnxExporterError(f"npgrad.onnx.export: input {i} is a {type(a).__name__}, "
                                 f"only Tensors can be inputs")

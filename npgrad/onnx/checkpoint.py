@@ -13,12 +13,12 @@ def export_checkpoint(model, name, normalize, onnx_file, opset_version=17):
     calls: ``train`` sits above this layer), recording its name and normalisation."""
     import numpy as np
 
-    from .._tensor import Tensor
+    from .._creation import from_numpy
     from ._errors import require_onnx
     from ._export import to_model_proto
 
     onnx = require_onnx()
-    example = Tensor._make(np.zeros((1, 1, 28, 28), np.float32), None)
+    example = from_numpy(np.zeros((1, 1, 28, 28), np.float32))
     proto = to_model_proto(model, (example,), ["input"], ["output"], opset_version,
                            {"input": {0: "batch"}, "output": {0: "batch"}})
     onnx.helper.set_model_props(proto, {"npgrad_model": name,

@@ -2,17 +2,17 @@
 RAdam, ASGD, Rprop): fresh state arrays, and PyTorch's ``lerp`` with its rounding."""
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import wrap
 
 
 def zeros_like(p):
     """A new state tensor of zeros shaped and typed like parameter ``p``."""
-    return Tensor._make(np.zeros_like(p._data), None)
+    return wrap(np.zeros_like(p._data))
 
 
 def scalar_state(value):
     """A 0-d float32 state tensor (``mu_product``, ``eta``, ``mu``), as PyTorch keeps them."""
-    return Tensor._make(np.array(value, dtype=np.float32), None)
+    return wrap(np.array(value, dtype=np.float32))
 
 
 def grad_for_update(param, grad, weight_decay, maximize):

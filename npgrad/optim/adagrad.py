@@ -12,7 +12,7 @@ filled with ``initial_accumulator_value``.
 """
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import wrap
 from .optimizer import (Optimizer, _advance, _check, _effective_grad, _refuse_unsupported,
                         _step_tensor)
 
@@ -38,7 +38,7 @@ class Adagrad(Optimizer):
 
     def _init_state(self, p, group):
         total = np.full_like(p._data, group["initial_accumulator_value"])
-        return {"step": _step_tensor(), "sum": Tensor._make(total, None)}
+        return {"step": _step_tensor(), "sum": wrap(total)}
 
     def _update(self, param, grad, state, group):
         adagrad_update(param, grad, state["sum"]._data, _advance(state),

@@ -17,7 +17,7 @@ results agree with ``torch.optim.Adam`` to rounding.
 import numpy as np
 
 from .. import _fast
-from .._tensor import Tensor
+from .._tensor import wrap
 from .optimizer import Optimizer, _advance, _check, _refuse_unsupported, _step_tensor
 
 
@@ -42,10 +42,10 @@ class Adam(Optimizer):
 
     def _init_state(self, p, group):
         state = {"step": _step_tensor(),
-                 "exp_avg": Tensor._make(np.zeros_like(p._data), None),
-                 "exp_avg_sq": Tensor._make(np.zeros_like(p._data), None)}
+                 "exp_avg": wrap(np.zeros_like(p._data)),
+                 "exp_avg_sq": wrap(np.zeros_like(p._data))}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p._data), None)
+            state["max_exp_avg_sq"] = wrap(np.zeros_like(p._data))
         return state
 
     def _step_group(self, group):

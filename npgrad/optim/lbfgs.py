@@ -29,7 +29,7 @@ NumPy scalars of the parameters' dtype, so float32 runs round as PyTorch's do. T
 """
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ..autograd import grad_mode
 from ._line_search import strong_wolfe
 from .optimizer import Optimizer, _check
@@ -220,5 +220,5 @@ def _tensor(value):
     """NumPy value → state value: arrays and NumPy scalars become Tensors (PyTorch keeps
     them as tensors); Python numbers stay numbers."""
     if isinstance(value, (np.ndarray, np.generic)):
-        return Tensor._make(np.array(value), None)
+        return wrap(np.array(value))
     return value

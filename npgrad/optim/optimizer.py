@@ -27,7 +27,7 @@ from itertools import chain
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ..autograd import grad_mode
 from ..autograd import version as _versions
 
@@ -272,9 +272,9 @@ def _cast_state(param, key, value, index, check_shape=True):
     saved, a number becomes a float32 0-d tensor as PyTorch keeps it)."""
     if key == "step":
         if isinstance(value, Tensor):
-            return Tensor._make(np.array(value._data), None)
+            return wrap(np.array(value._data))
         if isinstance(value, (int, float)):
-            return Tensor._make(np.array(value, dtype=np.float32), None)
+            return wrap(np.array(value, dtype=np.float32))
         return value
     if isinstance(value, Tensor):
         arr = value._data
@@ -288,7 +288,7 @@ def _cast_state(param, key, value, index, check_shape=True):
         else:
             arr = arr.copy(order="C")
         # (not np.ascontiguousarray: it turns 0-d state such as NAdam's mu_product into 1-d)
-        return Tensor._make(arr, None)
+        return wrap(arr)
     if isinstance(value, dict):
         return {k: _cast_state(param, k, v, index, check_shape) for k, v in value.items()}
     if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
@@ -312,7 +312,7 @@ def _check(condition, message):
 
 def _step_tensor():
     """The step count, a 0-d float32 tensor as in PyTorch's state dicts."""
-    return Tensor._make(np.zeros((), dtype=np.float32), None)
+    return wrap(np.zeros((), dtype=np.float32))
 
 
 def _advance(state):

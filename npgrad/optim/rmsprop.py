@@ -11,7 +11,7 @@ For each parameter θ with gradient g (PyTorch's formulation)::
 """
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import wrap
 from .optimizer import (Optimizer, _advance, _check, _effective_grad, _refuse_unsupported,
                         _step_tensor)
 
@@ -33,7 +33,7 @@ class RMSprop(Optimizer):
 
     def _init_state(self, p, group):
         def zeros():
-            return Tensor._make(np.zeros_like(p._data), None)
+            return wrap(np.zeros_like(p._data))
 
         state = {"step": _step_tensor(), "square_avg": zeros()}
         if group["momentum"] > 0:

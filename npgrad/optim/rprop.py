@@ -11,7 +11,7 @@ For each parameter θ with gradient g (PyTorch's formulation)::
 """
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import wrap
 from ._simple import zeros_like
 from .optimizer import Optimizer, _advance, _check, _refuse_unsupported, _step_tensor
 
@@ -28,7 +28,7 @@ class Rprop(Optimizer):
 
     def _init_state(self, p, group):
         return {"step": _step_tensor(), "prev": zeros_like(p),
-                "step_size": Tensor._make(np.full_like(p._data, group["lr"]), None)}
+                "step_size": wrap(np.full_like(p._data, group["lr"]))}
 
     def _update(self, param, grad, state, group):
         _advance(state)

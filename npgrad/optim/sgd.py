@@ -12,7 +12,7 @@ For each parameter θ with gradient g (PyTorch's formulation, step by step)::
 import numpy as np
 
 from .. import _fast
-from .._tensor import Tensor
+from .._tensor import wrap
 from .optimizer import Optimizer, _check, _effective_grad, _refuse_unsupported, required
 
 
@@ -43,7 +43,7 @@ class SGD(Optimizer):
             if sgd_fits(param, grad) and (buf is None or buf._data.flags.c_contiguous):
                 first = buf is None
                 if first:
-                    buf = state["momentum_buffer"] = Tensor._make(np.empty_like(param), None)
+                    buf = state["momentum_buffer"] = wrap(np.empty_like(param))
                 sgd_momentum(param, grad, buf._data, first, lr=group["lr"],
                              momentum=group["momentum"], dampening=group["dampening"],
                              nesterov=group["nesterov"], weight_decay=group["weight_decay"],
@@ -55,7 +55,7 @@ class SGD(Optimizer):
                              nesterov=group["nesterov"], weight_decay=group["weight_decay"],
                              maximize=group["maximize"])
         if buf is None and new_buf is not None:  # first step with momentum: keep the buffer
-            state["momentum_buffer"] = Tensor._make(new_buf, None)
+            state["momentum_buffer"] = wrap(new_buf)
 
 
 def sgd_update(param, grad, momentum_buffer, scratch, *, lr, momentum, dampening, nesterov,

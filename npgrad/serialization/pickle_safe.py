@@ -24,7 +24,7 @@ import pickle
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Size, Tensor, device
+from .._tensor import Size, Tensor, device, wrap
 from .errors import CheckpointError, WeightsOnlyError
 
 __all__ = ["add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
@@ -161,7 +161,7 @@ def rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False,
                                            writeable=_no_overlap(size, stride))
     if not view.flags.writeable:  # overlapping elements (e.g. an expanded tensor): own copy
         view = view.copy()
-    t = Tensor._make(view, None)
+    t = wrap(view)
     if requires_grad:
         if view.dtype.kind != "f":
             raise CheckpointError(f"npgrad.load: a {view.dtype} tensor cannot require grad")
@@ -435,7 +435,7 @@ class TorchPickler(pickle._Pickler):
             from ..nn.parameter import Parameter
 
             if isinstance(obj, Parameter):
-                data = Tensor._make(obj._data, None)
+                data = wrap(obj._data)
                 return (_Global("torch._utils", "_rebuild_parameter"),
                         (data, obj.requires_grad, collections.OrderedDict()))
             return self._tensor(obj)

@@ -37,7 +37,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from .errors import CheckpointError
 
 __all__ = ["save_safetensors", "load_safetensors", "is_plain"]
@@ -282,7 +282,7 @@ class _Reader:
                             "file was damaged (a flipped bit, an edited header) after it was saved")
         if _STRUCTURE_KEY in metadata:
             return _Builder(self, arrays).build(metadata[_STRUCTURE_KEY])
-        return OrderedDict((k, Tensor._make(a, None)) for k, a in arrays.items())
+        return OrderedDict((k, wrap(a)) for k, a in arrays.items())
 
     def _read_into(self, view):
         if hasattr(self.f, "readinto"):
@@ -471,7 +471,7 @@ class _Builder:
             raise self.reader.fail(f"npgrad's structure metadata gives tensor {name!r} "
                                    f"requires_grad={requires_grad!r:.20} ({arr.dtype})")
         if name not in self.tensors:  # a tensor referenced twice is rebuilt once (tied weights)
-            t = Tensor._make(arr, None)
+            t = wrap(arr)
             if requires_grad:
                 t.requires_grad_(True)
             self.tensors[name] = t

@@ -63,11 +63,11 @@ def _unit(a):
 def analyse(model, normalize, image):
     """Everything the page shows for a (28, 28) image in [0, 1]: the digit, the ten
     probabilities, each layer's activations and the saliency map |d logit / d input|."""
-    from .._tensor import Tensor
+    from .._creation import from_numpy
 
     mean, std = normalize
     x = ((image - np.float32(mean)) / np.float32(std)).astype(np.float32)[None, None]
-    inp = Tensor._make(np.ascontiguousarray(x), None).requires_grad_()
+    inp = from_numpy(np.ascontiguousarray(x)).requires_grad_()
     layers, h = [], inp
     for name, module in layer_walk(model):
         h = module(h)

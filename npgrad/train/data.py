@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import wrap
 
 __all__ = ["AfterBatch", "DataNotFoundError", "data_root", "mnist", "mnist_arrays"]
 
@@ -91,4 +91,4 @@ class AfterBatch:
 
 def as_tensor(array):
     """Wrap a NumPy array as a Tensor without copying."""
-    return Tensor._make(np.ascontiguousarray(array), None)
+    return wrap(np.ascontiguousarray(array))

@@ -48,9 +48,9 @@ def mean_over_ranks(model, value):
     import numpy as np
 
     from .. import distributed as dist
-    from .._tensor import Tensor
+    from .._creation import from_numpy
 
-    t = Tensor._make(np.array([value], dtype=np.float64), None)
+    t = from_numpy(np.array([value], dtype=np.float64))
     dist.all_reduce(t, op=dist.ReduceOp.AVG, group=model.process_group)
     return float(t._data[0])
 

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
 from ..optim.optimizer import Optimizer
 from .callbacks import Callback
@@ -195,7 +195,7 @@ class Learner:
             self.model.train(was_training)
         if not outs:
             raise ValueError("Learner.get_preds: the data loader gave no batches")
-        return Tensor._make(np.concatenate(outs), None), Tensor._make(np.concatenate(targets), None)
+        return wrap(np.concatenate(outs)), wrap(np.concatenate(targets))
 
     def evaluate(self, dl=None):
         """The loss and every metric over ``dl`` (default: the validation set), as a dict
@@ -210,7 +210,7 @@ class Learner:
     def predict(self, x):
         """The model's output for ``x`` (a Tensor or array batch) in ``eval()`` mode."""
         if not isinstance(x, Tensor):
-            x = Tensor._make(np.asarray(x, dtype=np.float32), None)
+            x = wrap(np.asarray(x, dtype=np.float32))
         was_training = self.model.training
         self.model.eval()
         try:
@@ -255,7 +255,7 @@ class Learner:
                 if len(lrs) >= num_it or (stop_div and diverged):
                     break
         finally:
-            self.model.load_state_dict({k: Tensor._make(v, None) for k, v in saved.items()})
+            self.model.load_state_dict({k: wrap(v) for k, v in saved.items()})
         result = _suggest(lrs, losses)
         if out is not None:
             from .plots import plot_lr_find

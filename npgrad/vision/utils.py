@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 
 
 def _as_array(images):
@@ -47,7 +47,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
             group -= low
             group /= max(high - low, 1e-5)
     if arr.shape[0] == 1:
-        return Tensor._make(arr[0], None) if was_tensor else arr[0]
+        return wrap(arr[0]) if was_tensor else arr[0]
     n, channels, h, w = arr.shape
     cols = min(nrow, n)
     rows = math.ceil(n / cols)
@@ -57,7 +57,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         y, x = divmod(k, cols)
         top, left = y * cell_h + padding, x * cell_w + padding
         grid[:, top:top + h, left:left + w] = arr[k]
-    return Tensor._make(grid, None) if was_tensor else grid
+    return wrap(grid) if was_tensor else grid
 
 
 def _as_list(values):

@@ -6,7 +6,7 @@ running estimates, so one sample gives the same answer whatever batch it is in.
 """
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from .. import functional as F
 from ..module import Module
 from .normalization import affine_parameters, reset_affine
@@ -27,9 +27,9 @@ class _NormBase(Module):
         self.track_running_stats = track_running_stats
         affine_parameters(self, num_features, dtype, affine, bias)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor._make(xp.zeros(num_features, float_dtype), None))
-            self.register_buffer("running_var", Tensor._make(xp.ones(num_features, float_dtype), None))
-            self.register_buffer("num_batches_tracked", Tensor._make(xp.array(0, dtype=xp.int64), None))
+            self.register_buffer("running_mean", wrap(xp.zeros(num_features, float_dtype)))
+            self.register_buffer("running_var", wrap(xp.ones(num_features, float_dtype)))
+            self.register_buffer("num_batches_tracked", wrap(xp.array(0, dtype=xp.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

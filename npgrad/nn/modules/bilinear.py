@@ -3,7 +3,7 @@ import math
 
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -19,9 +19,9 @@ class Bilinear(Module):
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         float_dtype = _dtype.to_np(dtype) or _dtype.default_float
-        self.weight = Parameter(Tensor._make(xp.empty((out_features, in1_features, in2_features), float_dtype), None))
+        self.weight = Parameter(wrap(xp.empty((out_features, in1_features, in2_features), float_dtype)))
         if bias:
-            self.bias = Parameter(Tensor._make(xp.empty(out_features, float_dtype), None))
+            self.bias = Parameter(wrap(xp.empty(out_features, float_dtype)))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -6,7 +6,7 @@ import math
 
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from ...ops import conv as conv_ops
 from ...ops import conv_transpose as ct_ops
 from .. import init
@@ -54,9 +54,9 @@ class Conv2d(Module):
                            "Conv2d")  # reject a bad padding now, not at the first forward
         float_dtype = _dtype.to_np(dtype) or _dtype.default_float
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(Tensor._make(xp.empty(shape, float_dtype), None))
+        self.weight = Parameter(wrap(xp.empty(shape, float_dtype)))
         if bias:
-            self.bias = Parameter(Tensor._make(xp.empty(out_channels, float_dtype), None))
+            self.bias = Parameter(wrap(xp.empty(out_channels, float_dtype)))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -144,9 +144,9 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(Tensor._make(xp.empty(shape, float_dtype), None))
+        self.weight = Parameter(wrap(xp.empty(shape, float_dtype)))
         if bias:
-            self.bias = Parameter(Tensor._make(xp.empty(out_channels, float_dtype), None))
+            self.bias = Parameter(wrap(xp.empty(out_channels, float_dtype)))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

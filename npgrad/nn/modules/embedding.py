@@ -1,7 +1,7 @@
 """``Embedding``: a trainable lookup table from integer ids to vectors."""
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -36,7 +36,7 @@ class Embedding(Module):
         self.sparse = sparse
         if _weight is None:
             float_dtype = _dtype.to_np(dtype) or _dtype.default_float
-            table = Tensor._make(xp.empty((num_embeddings, embedding_dim), float_dtype), None)
+            table = wrap(xp.empty((num_embeddings, embedding_dim), float_dtype))
             self.weight = Parameter(table, requires_grad=not _freeze)
             self.reset_parameters()
         else:

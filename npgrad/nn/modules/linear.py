@@ -2,7 +2,7 @@
 import math
 
 from ... import _dtype
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 from ..._backend import xp
 from ...ops import linalg
 from ...ops import shape as shape_ops
@@ -12,7 +12,7 @@ from ..parameter import Parameter
 
 def _empty(*sizes, dtype=None):
     """An uninitialised float tensor (reset_parameters fills it)."""
-    return Tensor._make(xp.empty(sizes, dtype=_dtype.to_np(dtype) or _dtype.default_float), None)
+    return wrap(xp.empty(sizes, dtype=_dtype.to_np(dtype) or _dtype.default_float))
 
 
 class Identity(Module):

@@ -14,7 +14,7 @@ weights can be returned. Masks follow MultiheadAttention's convention: a bool ``
 """
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from ...ops import attention
 from ...ops import shape as shape_ops
 from ...ops.linalg import linear
@@ -26,7 +26,7 @@ from .linear import NonDynamicallyQuantizableLinear
 
 
 def _empty(*sizes, dtype=None):
-    return Tensor._make(xp.empty(sizes, dtype=_dtype.to_np(dtype) or _dtype.default_float), None)
+    return wrap(xp.empty(sizes, dtype=_dtype.to_np(dtype) or _dtype.default_float))
 
 
 def _float_mask(mask, dtype, what):
@@ -35,7 +35,7 @@ def _float_mask(mask, dtype, what):
         return None
     m = mask._data
     if m.dtype == bool:
-        return Tensor._make(xp.where(m, -xp.inf, 0.0).astype(dtype), None)
+        return wrap(xp.where(m, -xp.inf, 0.0).astype(dtype))
     if m.dtype.kind != "f":
         raise AssertionError(f"MultiheadAttention: only bool and floating types of {what} are "
                              f"supported, got {m.dtype}")
@@ -229,7 +229,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     k = k.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
     v = v.reshape(N, -1, H, hd).permute(0, 2, 1, 3)
     if add_zero_attn:
-        zeros = Tensor._make(xp.zeros((N, H, 1, hd), dtype), None)
+        zeros = wrap(xp.zeros((N, H, 1, hd), dtype))
         k = shape_ops.cat([k, zeros], 2)
         v = shape_ops.cat([v, zeros], 2)
         mask = None if mask is None else F.pad(mask, (0, 1))

@@ -3,7 +3,7 @@ import numbers
 
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -15,9 +15,9 @@ def affine_parameters(module, shape, dtype, affine, bias):
     leaves the bias out), else both registered as None: the norm layers' shared setup."""
     float_dtype = _dtype.to_np(dtype) or _dtype.default_float
     if affine:
-        module.weight = Parameter(Tensor._make(xp.ones(shape, float_dtype), None))
+        module.weight = Parameter(wrap(xp.ones(shape, float_dtype)))
         if bias:
-            module.bias = Parameter(Tensor._make(xp.zeros(shape, float_dtype), None))
+            module.bias = Parameter(wrap(xp.zeros(shape, float_dtype)))
         else:
             module.register_parameter("bias", None)
     else:

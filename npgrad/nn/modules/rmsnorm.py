@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
@@ -40,7 +40,7 @@ class RMSNorm(Module):
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
             float_dtype = _dtype.to_np(dtype) or _dtype.default_float
-            self.weight = Parameter(Tensor._make(xp.ones(self.normalized_shape, float_dtype), None))
+            self.weight = Parameter(wrap(xp.ones(self.normalized_shape, float_dtype)))
         else:
             self.register_parameter("weight", None)
 

@@ -11,7 +11,7 @@ import warnings
 
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 from ...ops import rnn as rnn_ops
 from ...ops import shape as shape_ops
 from .. import functional as F
@@ -24,11 +24,11 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def _empty(*sizes, dtype=None):
-    return Tensor._make(xp.empty(sizes, dtype=_dtype.to_np(dtype) or _dtype.default_float), None)
+    return wrap(xp.empty(sizes, dtype=_dtype.to_np(dtype) or _dtype.default_float))
 
 
 def _zeros(shape, like):
-    return Tensor._make(xp.zeros(shape, dtype=like._data.dtype), None)
+    return wrap(xp.zeros(shape, dtype=like._data.dtype))
 
 
 class RNNBase(Module):

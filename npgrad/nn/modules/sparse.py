@@ -1,7 +1,7 @@
 """``Embedding`` and ``EmbeddingBag``, at PyTorch's path ``torch.nn.modules.sparse``."""
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -34,7 +34,7 @@ class EmbeddingBag(Module):
             raise NotImplementedError("EmbeddingBag(sparse=True): npgrad has no sparse gradients")
         if _weight is None:
             float_dtype = _dtype.to_np(dtype) or _dtype.default_float
-            self.weight = Parameter(Tensor._make(xp.empty((num_embeddings, embedding_dim), float_dtype), None))
+            self.weight = Parameter(wrap(xp.empty((num_embeddings, embedding_dim), float_dtype)))
             self.reset_parameters()
         else:
             if list(_weight.shape) != [num_embeddings, embedding_dim]:

@@ -11,7 +11,7 @@ import warnings
 
 from ... import _dtype
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import wrap
 from ...autograd.grad_mode import is_grad_enabled
 from .. import functional as F
 from .. import init
@@ -74,7 +74,7 @@ def _square_subsequent_mask(sz, dtype=None):
     """(sz, sz) float mask: 0 on and below the diagonal, -inf above (the future)."""
     np_dtype = _dtype.to_np(dtype) or _dtype.default_float
     future = xp.triu(xp.ones((sz, sz), dtype=bool), k=1)
-    return Tensor._make(xp.where(future, -xp.inf, 0.0).astype(np_dtype), None)
+    return wrap(xp.where(future, -xp.inf, 0.0).astype(np_dtype))
 
 
 class TransformerEncoderLayer(Module):
@@ -215,7 +215,7 @@ class TransformerEncoder(Module):
             out = mod(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=bool(is_causal))
         if keep is not None:
-            out = out * Tensor._make(keep[..., None].astype(out._data.dtype), None)
+            out = out * wrap(keep[..., None].astype(out._data.dtype))
         if self.norm is not None:
             out = self.norm(out)
         return out

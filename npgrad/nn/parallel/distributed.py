@@ -25,7 +25,7 @@ import contextlib
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 from ...autograd.grad_mode import is_grad_enabled
 from ..module import Module
 
@@ -86,7 +86,7 @@ class DistributedDataParallel(Module):
         self._src = dist.get_process_group_ranks(process_group)[0] if process_group else 0
         if init_sync:
             for t in list(module.parameters()) + list(module.buffers()):
-                dist.broadcast(_Detached(t), src=self._src, group=process_group)
+                dist.broadcast(wrap(t._data), src=self._src, group=process_group)
         cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         self._buckets = self._make_buckets(named[::-1], cap)
@@ -128,7 +128,7 @@ class DistributedDataParallel(Module):
             from ... import distributed as dist
 
             for b in self.module.buffers():
-                dist.broadcast(_Detached(b), src=self._src, group=self.process_group)
+                dist.broadcast(wrap(b._data), src=self._src, group=self.process_group)
         output = self.module(*inputs, **kwargs)
         if syncing and self._buckets:
             self._expect_reduction = True
@@ -173,7 +173,7 @@ class DistributedDataParallel(Module):
         bucket.pending -= 1
         if bucket.pending:
             return
-        bucket.work = dist.all_reduce(_Detached.of(bucket.buffer), group=self.process_group,
+        bucket.work = dist.all_reduce(wrap(bucket.buffer), group=self.process_group,
                                       async_op=True)
         self._started += 1
         if self._started == len(self._buckets):
@@ -184,7 +184,7 @@ class DistributedDataParallel(Module):
 
         used = None
         if self._used is not None:
-            used = _Detached.of(self._used.copy())
+            used = wrap(self._used.copy())
             dist.all_reduce(used, group=self.process_group)
             used = used._data
         k = 0
@@ -195,7 +195,7 @@ class DistributedDataParallel(Module):
                 if used is None or used[k]:
                     avg = bucket.slice(i).reshape(p._data.shape)
                     if p.grad is None:
-                        p.grad = Tensor._make(avg.copy(), None)
+                        p.grad = wrap(avg.copy())
                     else:
                         p.grad._data[...] = avg
                 k += 1
@@ -220,19 +220,6 @@ class DistributedDataParallel(Module):
 
     def extra_repr(self):
         return f"world_size={self._world}, buckets={len(self._buckets)}"
-
-
-class _Detached:
-    """A tensor's array seen as a Tensor with no autograd, for the in-place collectives."""
-
-    def __init__(self, t):
-        self._data = t._data
-
-    @classmethod
-    def of(cls, array):
-        obj = cls.__new__(cls)
-        obj._data = array
-        return obj
 
 
 def _leaves_reached(output):

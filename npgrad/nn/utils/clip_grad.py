@@ -2,7 +2,7 @@
 import math
 
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 
 
 def _grads(parameters):
@@ -21,7 +21,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = _grads(parameters)
     norm_type = float(norm_type)
     if not grads:
-        return Tensor._make(xp.asarray(0.0, dtype=xp.float32), None)
+        return wrap(xp.asarray(0.0, dtype=xp.float32))
     dtype = grads[0].dtype
     if norm_type == math.inf:
         total = max(float(xp.abs(g).max()) if g.size else 0.0 for g in grads)
@@ -38,7 +38,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if coef < 1.0 or not math.isfinite(total):
         for g in grads:
             g *= dtype.type(coef)
-    return Tensor._make(xp.asarray(total, dtype=dtype), None)
+    return wrap(xp.asarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):

@@ -1,5 +1,5 @@
 """Flatten a model's parameters into one vector and back (e.g. for line searches)."""
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 from ...ops import shape as shape_ops
 
 
@@ -24,5 +24,5 @@ def vector_to_parameters(vec, parameters):
     for p in parameters:
         _check(p)
         n = p._data.size
-        p._data = vec._data[pointer : pointer + n].reshape(p._data.shape)
+        p.data = wrap(vec._data[pointer : pointer + n].reshape(p._data.shape))
         pointer += n

@@ -12,12 +12,12 @@ padding rows are taken from one extra row of ``padding_value`` appended to the d
 from collections import namedtuple
 
 from ..._backend import xp
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 from ...ops import shape as shape_ops
 
 
 def _long(array):
-    return Tensor._make(xp.asarray(array, dtype=xp.int64), None)
+    return wrap(xp.asarray(array, dtype=xp.int64))
 
 
 def _as_index_array(value):
@@ -62,7 +62,7 @@ class PackedSequence(namedtuple("PackedSequence",
 
 def _with_pad_row(data, padding_value):
     """``data`` (N, *) with one more row of ``padding_value``: row N is the padding."""
-    pad = Tensor._make(xp.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data._data.dtype), None)
+    pad = wrap(xp.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data._data.dtype))
     return shape_ops.cat([data, pad], 0)
 
 

@@ -25,7 +25,7 @@ import traceback
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 
 _POLL_SECONDS = 1.0  # how often an idle worker checks that its parent is alive
 _worker_info = None
@@ -179,7 +179,7 @@ def _fetch_indices(dataset, indices, collate_fn, default_collate, batch_size):
 
 # ------------------------------------------------------------------ tensors between processes
 def _rebuild_tensor(cls, array, requires_grad):
-    t = Tensor._make(array, None)
+    t = wrap(array)
     if cls is not Tensor:
         return cls(t, requires_grad=requires_grad)
     t._requires_grad = requires_grad

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 
 _ERROR = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
@@ -37,7 +37,7 @@ def _stack(tensors):
         from ...ops.shape import stack  # keeps the autograd graph
 
         return stack(tensors)
-    return Tensor._make(np.stack([t._data for t in tensors]), None)
+    return wrap(np.stack([t._data for t in tensors]))
 
 
 def _check_array(arr):
@@ -52,15 +52,15 @@ def default_collate(batch):
         return _stack(batch)
     if isinstance(elem, np.ndarray):
         _check_array(elem)
-        return _stack([Tensor._make(np.asarray(b), None) for b in batch])
+        return _stack([wrap(np.asarray(b)) for b in batch])
     if isinstance(elem, (np.bool_, np.number)):  # NumPy scalars keep their dtype
-        return Tensor._make(np.array(batch, dtype=elem.dtype), None)
+        return wrap(np.array(batch, dtype=elem.dtype))
     if isinstance(elem, float):
-        return Tensor._make(np.array(batch, dtype=np.float64), None)
+        return wrap(np.array(batch, dtype=np.float64))
     if isinstance(elem, bool):  # checked before int: bool is an int too
-        return Tensor._make(np.array(batch, dtype=np.bool_), None)
+        return wrap(np.array(batch, dtype=np.bool_))
     if isinstance(elem, int):
-        return Tensor._make(np.array(batch, dtype=np.int64), None)
+        return wrap(np.array(batch, dtype=np.int64))
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
@@ -102,9 +102,9 @@ def default_convert(data):
     if isinstance(data, np.ndarray):
         if data.dtype.char in "SaUO":
             return data
-        return Tensor._make(data, None)
+        return wrap(data)
     if isinstance(data, (np.bool_, np.number)):
-        return Tensor._make(np.asarray(data), None)
+        return wrap(np.asarray(data))
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, collections.abc.Mapping):

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from ... import random as _random
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 
 
 class Collated:
@@ -67,9 +67,9 @@ def _rows(t, index):
     gradients go through autograd; everything else is one NumPy fancy-index, no graph."""
     if isinstance(t, Tensor):
         if t.requires_grad:
-            return t[Tensor._make(np.asarray(index, dtype=np.int64), None)]
-        return Tensor._make(t._data[index], None)
-    return Tensor._make(np.asarray(t[index]), None)
+            return t[wrap(np.asarray(index, dtype=np.int64))]
+        return wrap(t._data[index])
+    return wrap(np.asarray(t[index]))
 
 
 class TensorDataset(Dataset):

@@ -10,7 +10,7 @@ def graph_def(model, input_to_model):
     from tensorboard.compat.proto.node_def_pb2 import NodeDef
     from tensorboard.compat.proto.attr_value_pb2 import AttrValue
 
-    from ..._tensor import Tensor
+    from ..._tensor import Tensor, wrap
     from ...autograd import grad_mode
     from ...onnx._trace import Recording, flat_tensors
 
@@ -19,7 +19,7 @@ def graph_def(model, input_to_model):
     args = input_to_model if isinstance(input_to_model, (tuple, list)) else (input_to_model,)
     inputs = []
     for a in args:
-        t = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a), None)
+        t = a if isinstance(a, Tensor) else wrap(np.asarray(a))
         t = t.detach().clone()
         if t.is_floating_point():
             t.requires_grad_(True)

@@ -20,7 +20,8 @@ import os
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._creation import from_numpy
+from ..._tensor import Tensor, wrap
 from ...utils.data.collate import default_convert
 from ...utils.data.dataset import Collated, Dataset
 from .download import download_file
@@ -187,7 +188,7 @@ class MNIST(Dataset):
     @property
     def data(self):
         """All images, a uint8 tensor N x 28 x 28 (read-only: shared with other instances)."""
-        return Tensor._make(self._images, None)
+        return wrap(self._images)
 
     @data.setter
     def data(self, value):
@@ -196,7 +197,7 @@ class MNIST(Dataset):
     @property
     def targets(self):
         """All labels, an int64 tensor of length N."""
-        return Tensor._make(self._labels, None)
+        return from_numpy(self._labels)
 
     @targets.setter
     def targets(self, value):

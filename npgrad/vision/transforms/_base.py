@@ -16,7 +16,7 @@ Transforms carry no gradients: they feed data in, they are not part of a model.
 """
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 from ...utils.data.collate import default_collate
 
 
@@ -36,7 +36,7 @@ def _unwrap(x, name):
 
 
 def _like(arr, was_tensor):
-    return Tensor._make(arr, None) if was_tensor else arr
+    return wrap(arr) if was_tensor else arr
 
 
 def _interpolation(mode):

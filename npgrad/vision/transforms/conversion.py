@@ -3,7 +3,7 @@
 same computation."""
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, wrap
 from . import functional as F
 from ._base import Transform, _like, _SameForBatch, _unwrap
 
@@ -38,11 +38,11 @@ class ToTensor(Transform):
 
     def __call__(self, pic):
         arr = _channels_first(_image_array(pic, "ToTensor"), False, "ToTensor")
-        return Tensor._make(F.to_float_image(arr), None)
+        return wrap(F.to_float_image(arr))
 
     def batch(self, pics):
         arr = pics._data if isinstance(pics, Tensor) else _image_array(pics, "ToTensor")
-        return Tensor._make(F.to_float_image(_channels_first(arr, True, "ToTensor")), None)
+        return wrap(F.to_float_image(_channels_first(arr, True, "ToTensor")))
 
 
 class PILToTensor(Transform):
@@ -51,11 +51,11 @@ class PILToTensor(Transform):
 
     def __call__(self, pic):
         arr = _channels_first(_image_array(pic, "PILToTensor"), False, "PILToTensor")
-        return Tensor._make(np.ascontiguousarray(arr), None)
+        return wrap(np.ascontiguousarray(arr))
 
     def batch(self, pics):
         arr = pics._data if isinstance(pics, Tensor) else _image_array(pics, "PILToTensor")
-        return Tensor._make(np.ascontiguousarray(_channels_first(arr, True, "PILToTensor")), None)
+        return wrap(np.ascontiguousarray(_channels_first(arr, True, "PILToTensor")))
 
 
 class IntToFloatTensor(_SameForBatch):
