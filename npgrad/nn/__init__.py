@@ -83,3 +83,5 @@ from .modules import activation_more as _activation_more  # noqa: E402
 for _name in _activation_more.MODULES:
     globals().setdefault(_name, getattr(_activation_more, _name))
 __all__ += [n for n in _activation_more.MODULES if n not in __all__]
+from .modules.conv3d import Conv3d  # noqa: E402  (branch moreops)
+__all__ += ["Conv3d"]
