@@ -232,3 +232,24 @@ def test_methods_exist_as_in_torch():
     for name in ("atan2", "arctan2", "cumprod", "logcumsumexp", "rot90", "diag_embed",
                  "atan2_", "arctan2_", "cumprod_", "searchsorted", "bucketize"):
         assert hasattr(npgrad.Tensor, name) == hasattr(torch.Tensor, name), name
+
+
+def test_out_keyword():
+    rng = np.random.default_rng(6)
+    a, b = rng.uniform(-2, 2, (2, 3)), rng.uniform(-2, 2, (2, 3))
+    for fn in (lambda L, o: L.atan2(L.tensor(a), L.tensor(b), out=o),
+               lambda L, o: L.cumprod(L.tensor(a), 1, out=o),
+               lambda L, o: L.logcumsumexp(L.tensor(a), 0, out=o)):
+        out, tout = npgrad.zeros(2, 3, dtype=npgrad.float64), torch.zeros(2, 3,
+                                                                          dtype=torch.float64)
+        assert fn(npgrad, out) is out
+        fn(torch, tout)
+        assert_same(out, tout)
+
+
+def test_searchsorted_nan_values():
+    """NaN values go after every number, on either side, as in PyTorch."""
+    values = np.array([np.nan, 2.0, np.nan])
+    for right in (False, True):
+        ours, theirs = _both(lambda L, s, v: L.searchsorted(s, v, right=right), SORTED, values)
+        assert_same(ours, theirs)

@@ -229,3 +229,21 @@ def test_errors_as_torch():
 def test_the_old_spelling_warns_as_torch():
     with pytest.warns(FutureWarning, match="parametrizations.weight_norm"):
         nn.utils.weight_norm(nn.Linear(2, 2))
+
+
+def test_deepcopy_and_pickle_as_torch():
+    import copy
+    import pickle
+
+    m = parametrizations.weight_norm(nn.Linear(3, 2))
+    c = copy.deepcopy(m)
+    assert type(c) is type(m)
+    x = npgrad.ones(1, 3)
+    assert_same(c(x), torch.tensor(m(x).detach().numpy()))
+    with npgrad.no_grad():
+        c.parametrizations.weight.original0.mul_(2.0)  # the copy's own parameters
+    assert not np.allclose(c.weight.detach().numpy(), m.weight.detach().numpy())
+    with pytest.raises(RuntimeError, match="state_dict"):
+        pickle.dumps(m)
+    with pytest.raises(RuntimeError, match="state_dict"):
+        pickle.dumps(torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(3, 2)))

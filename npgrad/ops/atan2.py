@@ -25,7 +25,7 @@ class Atan2(Op):
                 -scale * a if self.needs[1] else None)
 
 
-def atan2(input, other):
+def atan2(input, other, *, out=None):
     for name, t, pos in (("input", input, 1), ("other", other, 2)):
         if not isinstance(t, Tensor):
             raise TypeError(f"atan2(): argument '{name}' (position {pos}) must be Tensor, "
@@ -34,7 +34,11 @@ def atan2(input, other):
     if a._data.dtype.kind != "f":  # integer (or bool) angles are float32, as in PyTorch
         a = Tensor._make(a._data.astype(_dtype.default_float), None)
         b = Tensor._make(b._data.astype(_dtype.default_float), None)
-    return Atan2.apply(a, b)
+    result = Atan2.apply(a, b)
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
 
 
 #: name -> function, as ``npgrad.<name>`` and ``Tensor.<name>``

@@ -135,6 +135,25 @@ def _property(name):
     return property(get, set)
 
 
+def _no_pickle(self):
+    # the class is made at run time, so pickle could not find it again by name
+    raise RuntimeError("Serialization of parametrized modules is only supported through "
+                       "state_dict(): save module.state_dict() and load it into a module "
+                       "parametrized the same way")
+
+
+def _deepcopy(self, memo):
+    """``copy.deepcopy`` of a parametrized module: a new one of the same (run-time) class
+    over a deep copy of its state."""
+    import copy
+
+    new = object.__new__(type(self))
+    memo[id(self)] = new
+    state = super(type(self), self).__getstate__()  # the unparametrized class's state
+    new.__setstate__(copy.deepcopy(state, memo))
+    return new
+
+
 def is_parametrized(module, tensor_name=None):
     plists = module.__dict__.get("parametrizations")
     if not isinstance(plists, ModuleDict):
@@ -172,7 +191,8 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         delattr(module, tensor_name)
         if not is_parametrized(module):
             cls = type(module)
-            module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {})
+            module.__class__ = type(f"Parametrized{cls.__name__}", (cls,),
+                                    {"__getstate__": _no_pickle, "__deepcopy__": _deepcopy})
             module.parametrizations = ModuleDict()
         setattr(type(module), tensor_name, _property(tensor_name))
         module.parametrizations[tensor_name] = plist
