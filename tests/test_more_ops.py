@@ -247,9 +247,12 @@ def test_out_keyword():
         assert_same(out, tout)
 
 
-def test_searchsorted_nan_values():
-    """NaN values go after every number, on either side, as in PyTorch."""
-    values = np.array([np.nan, 2.0, np.nan])
-    for right in (False, True):
-        ours, theirs = _both(lambda L, s, v: L.searchsorted(s, v, right=right), SORTED, values)
-        assert_same(ours, theirs)
+def test_searchsorted_nan():
+    """NaN values, and NaN inside the sequence, land where PyTorch's search puts them."""
+    values = np.array([np.nan, 2.0, np.nan, 0.5, 9.0])
+    for seq in (SORTED, np.array([1.0, np.nan]), np.array([np.nan, 1.0, 3.0]),
+                np.array([[1.0, 2.0, np.nan], [np.nan, np.nan, np.nan]])):
+        vals = values if seq.ndim == 1 else np.stack([values, values[::-1]])
+        for right in (False, True):
+            ours, theirs = _both(lambda L, s, v: L.searchsorted(s, v, right=right), seq, vals)
+            assert_same(ours, theirs)

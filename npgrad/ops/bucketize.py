@@ -5,6 +5,7 @@ sorted (no gradient: the answers are indices).
     searchsorted([1, 3, 5], [3, 6], right=True)  = [2, 3]
     bucketize([3, 6], boundaries=[1, 3, 5])      = [1, 3]
 """
+import math
 import numbers
 
 from .._backend import xp
@@ -20,6 +21,25 @@ def _side(right, side, op):
                                f"left while right was True")
         return side
     return "right" if right else "left"
+
+
+def _binary_search(rows, values, right):
+    """For each value, the first index whose element is > it (``right``) or >= it (left),
+    all rows at once. PyTorch's search, comparison for comparison, so NaNs (which compare
+    false) land where PyTorch puts them; NumPy's searchsorted sorts NaN last instead."""
+    lo = xp.zeros(values.shape, dtype=xp.int64)
+    hi = xp.full(values.shape, rows.shape[-1], dtype=xp.int64)
+    if rows.shape[-1] == 0:
+        return lo
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = lo + ((hi - lo) >> 1)
+        at = xp.take_along_axis(rows, xp.minimum(mid, rows.shape[-1] - 1), axis=-1)
+        after = ~(at > values) if right else ~(at >= values)  # the answer is past mid
+        lo = xp.where(active & after, mid + 1, lo)
+        hi = xp.where(active & ~after, mid, hi)
 
 
 def _result(index, out_int32, out):
@@ -68,15 +88,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         if order.size and (order.min() < 0 or order.max() >= seq.shape[-1]):
             raise RuntimeError(f"{op}: sorter index out of range")
         seq = xp.take_along_axis(seq, order.astype(xp.int64), axis=-1)
-    if seq.ndim == 1:
-        index = xp.searchsorted(seq, values, side=how)
-    else:  # one sorted row per row of values
-        rows, n = seq.reshape(-1, seq.shape[-1]), values.shape[-1]
-        flat = values.reshape(-1, n)
-        index = xp.empty(flat.shape, dtype=xp.int64)
-        for r in range(rows.shape[0]):
-            index[r] = xp.searchsorted(rows[r], flat[r], side=how)
-        index = index.reshape(values.shape)
+    # one sorted row per row of values (a 1-D sequence is one row serving them all)
+    n_rows = math.prod(seq.shape[:-1])
+    rows = seq.reshape(n_rows, seq.shape[-1])
+    flat = values.reshape(n_rows, values.size // n_rows if n_rows else 0)
+    index = _binary_search(rows, flat, how == "right").reshape(values.shape)
     return _result(xp.asarray(index), out_int32, out)
 
 
