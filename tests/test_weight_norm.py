@@ -247,3 +247,18 @@ def test_deepcopy_and_pickle_as_torch():
         pickle.dumps(m)
     with pytest.raises(RuntimeError, match="state_dict"):
         pickle.dumps(torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(3, 2)))
+
+
+def test_the_new_spelling_loads_a_checkpoint_of_the_old():
+    """PyTorch's compatibility: weight_g/weight_v load into original0/original1."""
+    _, theirs, x = _layers("conv2d", np.float64)
+    torch.nn.utils.weight_norm(theirs)
+    old = {f"block.{k}": npgrad.tensor(v.detach().numpy())
+           for k, v in theirs.state_dict().items()}
+    assert "block.weight_g" in old
+    ours = nn.Sequential()
+    ours.add_module("block", parametrizations.weight_norm(nn.Conv2d(3, 4, 3).double()))
+    ours.load_state_dict(old)
+    tout = theirs(torch.tensor(x))
+    assert_same(ours.block(npgrad.tensor(x)), tout)
+    assert_same(ours.block.parametrizations.weight.original0, theirs.weight_g)

@@ -26,4 +26,13 @@ def weight_norm(module, name="weight", dim=0):
     slice of ``dim`` (0: per output channel), or over the whole tensor with ``dim=None``.
     Returns ``module``."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def old_spelling(state_dict, prefix):
+        # a checkpoint of the older weight_norm: name_g/name_v are original0/original1
+        g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g_key in state_dict and v_key in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
+
+    parametrize.add_load_hook(module, old_spelling)
     return module

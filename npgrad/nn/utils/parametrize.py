@@ -154,6 +154,21 @@ def _deepcopy(self, memo):
     return new
 
 
+def _load_local(self, state_dict, prefix, *args):
+    """Before this module's entries are read, each ``load_hooks`` function (see
+    ``add_load_hook``) may rename keys of ``state_dict`` (PyTorch's load_state_dict pre-hooks:
+    weight norm reads a checkpoint of the older ``weight_g``/``weight_v`` spelling)."""
+    for hook in self.__dict__.get("_parametrize_load_hooks", ()):
+        hook(state_dict, prefix)
+    super(type(self), self)._load_local(state_dict, prefix, *args)
+
+
+def add_load_hook(module, hook):
+    """Run ``hook(state_dict, prefix)`` when ``module`` (a parametrized one) loads a
+    state_dict, before its keys are read; the hook may rename keys in place."""
+    module.__dict__.setdefault("_parametrize_load_hooks", []).append(hook)
+
+
 def is_parametrized(module, tensor_name=None):
     plists = module.__dict__.get("parametrizations")
     if not isinstance(plists, ModuleDict):
@@ -192,7 +207,8 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         if not is_parametrized(module):
             cls = type(module)
             module.__class__ = type(f"Parametrized{cls.__name__}", (cls,),
-                                    {"__getstate__": _no_pickle, "__deepcopy__": _deepcopy})
+                                    {"__getstate__": _no_pickle, "__deepcopy__": _deepcopy,
+                                     "_load_local": _load_local})
             module.parametrizations = ModuleDict()
         setattr(type(module), tensor_name, _property(tensor_name))
         module.parametrizations[tensor_name] = plist
