@@ -23,7 +23,7 @@ class Conv3d(Op):
 
     def forward(self, x, weight, bias, stride, pads, dilation, groups):
         xpad = xp.pad(x, ((0, 0), (0, 0)) + tuple(pads)) if any(map(any, pads)) else x
-        (n, c, *padded), (o, cg, *kernel), g = xpad.shape, weight.shape, groups
+        (n, _, *padded), (o, cg, *kernel), g = xpad.shape, weight.shape, groups
         spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
         sizes = tuple((p - s) // st + 1 for p, s, st in zip(padded, spans, stride))
         (sd, sh, sw), (dd, dh, dw) = stride, dilation

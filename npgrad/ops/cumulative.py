@@ -4,9 +4,8 @@
     cumprod([2, 3, 0, 4])          = [2, 6, 0, 0]
     logcumsumexp([0, 0, log 2])    = [0, log 2, log 4]
 """
-from .. import _dtype
 from .._backend import xp
-from .._tensor import Tensor, _dim
+from .._tensor import _dim
 from ..autograd.function import Op
 
 

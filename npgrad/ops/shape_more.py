@@ -5,7 +5,7 @@ dims) and ``diag_embed`` (the last dim laid on the diagonal of two new dims).
     diag_embed([1, 2])        = [[1, 0], [0, 2]]
 """
 from .._backend import xp
-from .._tensor import Tensor, _dim
+from .._tensor import _dim
 from ..autograd.function import Op
 
 

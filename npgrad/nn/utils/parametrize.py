@@ -12,7 +12,6 @@ import contextlib
 
 from ...autograd import grad_mode
 from ..._tensor import Tensor
-from ..module import Module
 from ..modules.container import ModuleDict, ModuleList
 from ..parameter import Parameter
 
