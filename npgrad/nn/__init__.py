@@ -83,3 +83,7 @@ from .modules import activation_more as _activation_more  # noqa: E402
 for _name in _activation_more.MODULES:
     globals().setdefault(_name, getattr(_activation_more, _name))
 __all__ += [n for n in _activation_more.MODULES if n not in __all__]
+from .modules.conv3d import Conv3d  # noqa: E402  (branch moreops)
+__all__ += ["Conv3d"]
+from .modules.pool3d import AvgPool3d, MaxPool3d  # noqa: E402  (branch moreops)
+__all__ += ["AvgPool3d", "MaxPool3d"]

@@ -228,3 +228,5 @@ from .modules.rmsnorm import rms_norm  # noqa: E402,F401
 from .modules import activation_more as _activation_more  # noqa: E402
 for _name in _activation_more.FUNCTIONS:
     globals().setdefault(_name, getattr(_activation_more, _name))
+from ..ops.conv3d import conv3d  # noqa: E402,F401  (branch moreops)
+from ..ops.pool3d import avg_pool3d, max_pool3d, max_pool3d_with_indices  # noqa: E402,F401
