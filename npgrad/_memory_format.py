@@ -48,7 +48,9 @@ def is_in(a, fmt, where="is_contiguous"):
         return bool(a.flags.c_contiguous)
     if check(fmt, where) is preserve_format:
         raise RuntimeError(f"{where}: preserve_format is not supported here")
-    return bool(a.transpose(fmt.axes(a.ndim, where)).flags.c_contiguous)
+    if a.ndim != len(fmt._order):  # as PyTorch: a tensor of another rank is not in it
+        return False
+    return bool(a.transpose(fmt._order).flags.c_contiguous)
 
 
 def copy_in(a, fmt, where="clone"):
@@ -60,6 +62,14 @@ def copy_in(a, fmt, where="clone"):
         return a.copy(order="K")
     order = fmt.axes(a.ndim, where)
     return xp.ascontiguousarray(a.transpose(order)).transpose(xp.argsort(order))
+
+
+def for_module(a, fmt):
+    """``nn.Module.to(memory_format=fmt)`` on one parameter or buffer: as PyTorch, arrays of
+    the format's rank are laid out in it, the others kept."""
+    if fmt is preserve_format or (fmt._order is not None and a.ndim != len(fmt._order)):
+        return a
+    return a if is_in(a, fmt) else copy_in(a, fmt)
 
 
 def strides(a):

@@ -150,3 +150,23 @@ def test_view_raises_exactly_where_torch_raises_and_else_shares_memory(name):
         got.fill_(-1)
         expected.fill_(-1)
         np.testing.assert_array_equal(n.numpy(), t.numpy())
+
+
+def test_module_to_channels_last_lays_out_4d_parameters_like_torch():
+    tm = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    nm = npgrad.nn.Sequential(npgrad.nn.Conv2d(3, 4, 3), npgrad.nn.Flatten(),
+                              npgrad.nn.Linear(4, 2))
+    nm.load_state_dict({k: npgrad.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    weight = nm[0].weight
+    assert nm.to(memory_format=npgrad.channels_last) is nm
+    tm.to(memory_format=torch.channels_last)
+    assert nm[0].weight is weight  # the same Parameter, its memory laid out anew
+    for (name, tp), np_ in zip(tm.named_parameters(), nm.parameters()):
+        assert np_.stride() == tp.stride(), name
+        _formats(tp, np_, name)
+    x = np.random.default_rng(3).standard_normal((2, 3, 3, 3)).astype(np.float32)
+    tx, nx = _pair(x, "channels_last")
+    np.testing.assert_allclose(nm(nx).detach().numpy(), tm(tx).detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    with pytest.raises(TypeError, match="memory_format"):
+        nm.to(memory_format="channels_last")

@@ -518,12 +518,18 @@ class Module:
         )
 
     def to(self, *args, **kwargs):
-        """``to('cpu')``, ``to(dtype)``, ``to(tensor)``, ``to(device, dtype)``: in place."""
+        """``to('cpu')``, ``to(dtype)``, ``to(tensor)``, ``to(device, dtype)``,
+        ``to(memory_format=npgrad.channels_last)``: in place."""
+        from .. import _memory_format
         from .._tensor import _to_dtype
 
+        fmt = kwargs.pop("memory_format", None)
         dtype = _to_dtype(args, kwargs)
         if dtype is not None:
             self._cast_floats(dtype)
+        if fmt is not None:
+            _memory_format.check(fmt, "nn.Module.to")
+            self._apply_to_arrays(lambda a: _memory_format.for_module(a, fmt))
         return self
 
     def cpu(self):
