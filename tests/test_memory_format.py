@@ -168,5 +168,10 @@ def test_module_to_channels_last_lays_out_4d_parameters_like_torch():
     tx, nx = _pair(x, "channels_last")
     np.testing.assert_allclose(nm(nx).detach().numpy(), tm(tx).detach().numpy(), rtol=1e-5,
                                atol=1e-6)
+    # an NCHW input through channels-last weights: PyTorch's conv answers channels-last
+    tx, nx = _pair(x, "contiguous")
+    for mode in ("reference", "numpy"):
+        with _fast.using(mode):
+            _formats(tm[0](tx), nm[0](nx), f"conv output ({mode})")
     with pytest.raises(TypeError, match="memory_format"):
         nm.to(memory_format="channels_last")

@@ -40,7 +40,7 @@ has one element and the transposes are free views).
 """
 from .._backend import xp
 from ..autograd.function import Op
-from ..ops.spatial import empty_nhwc, nchw, nhwc, nhwc_memory, out_size, pad_nhwc, tap_slices, unpad_nhwc, windows
+from ..ops.spatial import channels_last, nchw, nhwc, nhwc_memory, out_size, pad_nhwc, tap_slices, unpad_nhwc, windows
 from . import threads
 from .threads import run_split
 
@@ -96,9 +96,12 @@ class Conv2d(Op):
         # the bias repeated along one output row (Wo pixels x O channels): adding it to rows
         # of Wo*O numbers instead of O keeps NumPy's inner loop long (0.45 -> 0.1 ms, O = 8)
         bias_row = None if bias is None else xp.tile(bias, wo)
-        # the output keeps the input's memory format, as in PyTorch: NCHW (the default),
-        # or channels-last, which the matmul writes directly
-        out = empty_nhwc((n, ho, wo, o), x.dtype, like=nhwc(x))
+        # the output in PyTorch's memory format: channels-last (which the matmul writes
+        # directly) if the input or the weight is, else NCHW (the default)
+        if channels_last(x) or channels_last(weight):
+            out = xp.empty((n, ho, wo, o), x.dtype)
+        else:
+            out = nhwc(xp.empty((n, o, ho, wo), x.dtype))
         direct = out.flags.c_contiguous
 
         def work(share):

@@ -45,8 +45,9 @@ class Conv2d(Op):
         out = xp.einsum("ngcyxij,gocij->ngoyx", patches, w, optimize=True).reshape(n, o, ho, wo)
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
-        # the output keeps the input's memory format, as in PyTorch (einsum's may be neither)
-        out = nchw(to_layout(nhwc(out), channels_last(x)))
+        # the output in PyTorch's memory format: channels-last if the input or the weight is,
+        # else NCHW (einsum's may be neither)
+        out = nchw(to_layout(nhwc(out), channels_last(x) or channels_last(weight)))
         self.saved = (patches, w)
         self.geometry = (x.shape, xpad.shape, pads, padding_mode, stride, dilation)
         return out
