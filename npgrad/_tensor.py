@@ -621,7 +621,11 @@ class Tensor:
     def matmul(self, other):
         return _ops.linalg.matmul(self, other)
 
-    mm = matmul
+    def mm(self, other):
+        return _ops.linalg.mm(self, other)
+
+    def bmm(self, other):
+        return _ops.linalg.bmm(self, other)
 
     def dot(self, other):
         return _ops.linalg.dot(self, other)

@@ -42,6 +42,15 @@ _new = object.__new__
 _grad_state = grad_mode._state  # a threading.local: the grad mode is per thread
 
 
+class _NodeName:
+    """``fn.name()``: ``torch_name`` if the node set one, else "<class name>Backward0" (also
+    on the class itself: ``Mul.name()``)."""
+
+    def __get__(self, fn, cls):
+        name = getattr(fn, "torch_name", None) or f"{cls.__name__}Backward0"
+        return lambda: name
+
+
 class Op:
     saved = ()  # arrays kept for backward; None once freed
     needs = ()  # per positional input: does it need a gradient?
@@ -101,10 +110,9 @@ class Op:
             _share_version(t, args[0])
         return t
 
-    # PyTorch names a node "MulBackward0"; so do we, for repr and error messages.
-    @classmethod
-    def name(cls):
-        return f"{cls.__name__}Backward0"
+    # PyTorch names a node "MulBackward0"; so do we, for repr and error messages. An op
+    # whose PyTorch name depends on its inputs (matmul: Mm, Mv, Dot) sets ``torch_name``.
+    name = _NodeName()
 
     @property
     def next_functions(self):

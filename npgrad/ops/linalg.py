@@ -14,8 +14,10 @@ class MatMul(Op):
     _double = True  # backward works on Tensors too (create_graph)
     _saved_for = ((1,), (0,))
 
-    def forward(self, a, b):
+    def forward(self, a, b, node=None):
         self.saved = (a, b)
+        # PyTorch's node name depends on the ranks (its matmul dispatches to mm, mv, dot...)
+        self.torch_name = node or _MATMUL_NODES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         return xp.matmul(a, b)
 
     def backward(self, grad):
@@ -110,7 +112,34 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-mm = bmm = matmul
+_MATMUL_NODES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0",
+                 (1, 2): "SqueezeBackward4"}
+
+
+def mm(a, b):
+    """PyTorch's ``mm``: a matrix times a matrix, nothing else (``matmul`` broadcasts)."""
+    for what, t in (("self", a), ("mat2", b)):
+        if not isinstance(t, Tensor) or t._data.ndim != 2:
+            got = f"{t._data.ndim}-d" if isinstance(t, Tensor) else type(t).__name__
+            raise RuntimeError(f"mm: {what} must be a matrix (a 2-d tensor), got {got}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """PyTorch's ``bmm``: batches of matrices, ``(B, n, m) @ (B, m, p)``, no broadcasting."""
+    for what, t in (("batch1", a), ("batch2", b)):
+        if not isinstance(t, Tensor) or t._data.ndim != 3:
+            got = f"{t._data.ndim}-d" if isinstance(t, Tensor) else type(t).__name__
+            raise RuntimeError(f"bmm: {what} must be a 3D tensor, got {got}")
+    (batch, _, inner), (batch2, inner2, _) = a._data.shape, b._data.shape
+    if (batch2, inner2) != (batch, inner):
+        raise RuntimeError(f"bmm: expected size for first two dimensions of batch2 tensor to "
+                           f"be: [{batch}, {inner}] but got: [{batch2}, {inner2}]")
+    from .arithmetic import promote
+
+    a, b = promote(a, b)
+    _check_matmul(a, b)
+    return MatMul.apply(a, b, node="BmmBackward0")
 
 
 def dot(a, b):

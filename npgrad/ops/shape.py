@@ -119,6 +119,7 @@ class Index(Op):
 
     def forward(self, x, index):
         self.index, self.shape, self.dtype = index, x.shape, x.dtype
+        self.torch_name = _index_node(index)
         out = x[index]
         if type(out) is not xp.ndarray:  # x[0] of a 1-d array: a 0-d view, not a copy
             out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
@@ -437,6 +438,24 @@ def unbind(x, dim=0):
     return tuple(
         Index.apply(x, index=(slice(None),) * axis + (i,)) for i in range(x._data.shape[axis])
     )
+
+
+def _index_node(index):
+    """PyTorch's node name for ``x[index]``: ``IndexBackward0`` for advanced indexing, else
+    the last step it takes (``x[0, 1:]`` selects, then slices: ``SliceBackward0``)."""
+    if isinstance(index, slice):  # x[:] slices (PyTorch's x[(slice(None),)] is an alias)
+        return "SliceBackward0"
+    name = "AliasBackward0"
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, (xp.ndarray, list, builtins.bool, xp.bool_)):
+            return "IndexBackward0"
+        if isinstance(part, (builtins.int, xp.integer)):
+            name = "SelectBackward0"
+        elif part is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(part, slice) and part != slice(None):
+            name = "SliceBackward0"
+    return name
 
 
 def getitem(x, index):
