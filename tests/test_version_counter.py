@@ -340,3 +340,51 @@ def test_a_view_taken_before_an_in_place_change_refuses_rather_than_miss_it():
     with pytest.raises(RuntimeError, match="was taken before an in-place op"):
         _view_case("stale_view_used_later")(npgrad)
     _view_case("stale_view_used_later")(torch)  # torch computes it (regenerated view)
+
+
+def _stale(L, which):
+    """A view ``v`` of ``x`` taken before in-place changes of ``x`` recorded in the graph."""
+    leaf = L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    x = leaf * 1
+    v = x[0]
+    if which == "used before, backward after":
+        y = v * 2
+        x.mul_(3)
+        (y.sum() + x.sum()).backward()
+    elif which == "used before and after":
+        y = v * 2
+        x.mul_(3)
+        z = v * 5
+        (y.sum() + z.sum()).backward()
+    elif which == "used between two changes":
+        x.add_(1)
+        y = v * 2
+        x.mul_(3)
+        y.sum().backward()
+    elif which == "backward on the view":
+        x.mul_(3)
+        v.backward(L.ones(3))
+    elif which == "used before, twice backward":
+        y = v * 2
+        x.mul_(3)
+        z = v * 5
+        y.sum().backward(retain_graph=True)
+        first = leaf.grad.clone()
+        z.sum().backward()  # PyTorch: through the replayed view, so through mul_
+        return [first, leaf.grad]
+    return [leaf.grad]
+
+
+@pytest.mark.parametrize("which", ["used before, backward after"])
+def test_a_view_used_before_its_base_changed_gives_torch_gradients(which):
+    ours, theirs = _stale(npgrad, which), _stale(torch, which)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("which", ["used before and after", "used between two changes",
+                                   "backward on the view", "used before, twice backward"])
+def test_a_view_used_after_its_base_changed_refuses_where_torch_replays_it(which):
+    _stale(torch, which)  # torch computes it, through the replayed view
+    with pytest.raises(RuntimeError, match="taken before an in-place op .* used after it"):
+        _stale(npgrad, which)

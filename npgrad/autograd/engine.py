@@ -115,6 +115,13 @@ def _accumulate(tensor, grad, shared):
             tensor.grad = Tensor._make(acc + grad, None)
 
 
+def _check_root_views(nodes):
+    """``v.backward()`` on a view ``v``: its caller uses ``v`` now (see check_view_use)."""
+    for fn in nodes:
+        if fn._view and _EPOCH[0] > fn._epoch:
+            version.check_view_use(fn, _EPOCH[0])
+
+
 def run_backward(roots, root_grads, retain_graph=False, capture=None, only=None):
     """Backpropagate ``root_grads`` from the Tensors ``roots``.
 
@@ -135,6 +142,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, only=None)
             grads[t.grad_fn] = grads[t.grad_fn] + g
         else:
             grads[t.grad_fn] = g
+    _check_root_views(grads)
 
     captured_fns = {}
     if only is not None:
@@ -169,7 +177,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, only=None)
             continue
         if fn.saved is None:
             raise RuntimeError(_FREED_MESSAGE)
-        if _EPOCH[0] > fn._epoch:  # something changed in place since this node was made
+        made = fn._epoch
+        if _EPOCH[0] > made:  # something changed in place since this node was made
             version.check(fn)
 
         # An input needs a gradient if it came from a node, or is a leaf that requires one.
@@ -196,7 +205,10 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, only=None)
                 g = g.astype(data.dtype)
             if parent is None:
                 _collect(leaves, t, g, _shared(g, grad))
-            elif parent in grads:
+                continue
+            if parent._view and _EPOCH[0] > parent._epoch:
+                version.check_view_use(parent, made)
+            if parent in grads:
                 grads[parent] = grads[parent] + g
             else:
                 grads[parent] = g
@@ -299,6 +311,7 @@ def run_backward_graph(roots, root_grads, capture=None, only=None):
             leaves[id(t)] = [t, g] if id(t) not in leaves else [t, leaves[id(t)][1] + g]
         else:
             grads[t.grad_fn] = grads[t.grad_fn] + g if t.grad_fn in grads else g
+    _check_root_views(grads)
     if only is not None:
         capture = _Only(only)
     captured_fns = {}
@@ -333,7 +346,8 @@ def run_backward_graph(roots, root_grads, capture=None, only=None):
                 raise RuntimeError(_NO_DOUBLE.format(name=fn.name()))
             if fn.saved is None:
                 raise RuntimeError(_FREED_MESSAGE)
-            if _EPOCH[0] > fn._epoch:
+            made = fn._epoch
+            if _EPOCH[0] > made:
                 version.check(fn)
             needs = fn.needs = [
                 p is not None or (t is not None and t.grad_fn is None and t._requires_grad)
@@ -358,6 +372,8 @@ def run_backward_graph(roots, root_grads, capture=None, only=None):
                     entry = leaves.get(id(t))
                     leaves[id(t)] = [t, g] if entry is None else [t, entry[1] + g]
                 else:
+                    if parent._view and _EPOCH[0] > parent._epoch:
+                        version.check_view_use(parent, made)
                     grads[parent] = grads[parent] + g if parent in grads else g
 
         for t, g in leaves.values():

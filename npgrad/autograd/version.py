@@ -23,7 +23,8 @@ _epoch = [0]  # advanced by every bump; a node made at epoch e saw every counter
 
 
 class Counter:
-    __slots__ = ("version", "epochs", "base", "producer", "owner", "graph_epoch")
+    __slots__ = ("version", "epochs", "base", "producer", "owner", "graph_epoch",
+                 "graph_epochs")
 
     def __init__(self, producer, owner):
         self.version = 0
@@ -32,6 +33,7 @@ class Counter:
         self.producer = producer  # the node whose output this memory is (None: a leaf)
         self.owner = owner  # the ndarray owning the memory
         self.graph_epoch = 0  # the epoch of the last in-place change recorded in the graph
+        self.graph_epochs = []  # the epochs of all of them, ascending
 
     def bumped_after(self, epoch):
         return bool(self.epochs) and self.epochs[-1] > epoch
@@ -98,21 +100,34 @@ def _saved_owners(saved):
     return owners
 
 
+def record_in_graph(c):
+    """An in-place change of ``c``'s memory was just recorded in the graph."""
+    c.graph_epoch = _epoch[0]
+    c.graph_epochs.append(_epoch[0])
+
+
+def check_view_use(fn, used_at):
+    """``fn`` made a view of a tensor; a node made at epoch ``used_at`` (or the caller of
+    ``backward``, now) used that view. Fine if the view's base was not changed in the graph
+    in between: the user saw the values the view node describes. If it was, the user saw
+    the changed values, which PyTorch handles by replaying the view on the changed base;
+    npgrad refuses rather than return a gradient that misses the in-place op."""
+    c = getattr(fn.inputs[0], "_vc", None)
+    if c is None or not c.graph_epochs:
+        return
+    i = bisect_right(c.graph_epochs, fn._epoch)  # the first graph change after the view
+    if i < len(c.graph_epochs) and c.graph_epochs[i] <= used_at:
+        raise RuntimeError(
+            f"{fn.name()}: this view of a tensor of shape {tuple(fn.inputs[0]._data.shape)} "
+            "was taken before an in-place op changed that tensor in the graph, and used "
+            "after it; npgrad cannot backpropagate through such a view. Take the view again "
+            "after the in-place op, or use an out-of-place op.")
+
+
 def check(fn):
     """Raise PyTorch's error when ``fn`` saved memory that was changed in place since."""
     made = fn._epoch
     saved = None
-    if fn._view:
-        c = getattr(fn.inputs[0], "_vc", None)
-        if c is not None and c.graph_epoch > made:
-            # PyTorch replays the view on the changed base; npgrad does not: refuse rather
-            # than return a gradient that misses the in-place op
-            raise RuntimeError(
-                f"{fn.name()}: this view of a tensor of shape {tuple(fn.inputs[0]._data.shape)} "
-                "was taken before an in-place op changed that tensor in the graph; npgrad "
-                "cannot backpropagate through such a view. Take the view after the in-place "
-                "op, or use an out-of-place op."
-            )
     uses = fn._saved_for
     for i, (t, parent) in enumerate(zip(fn.inputs, fn.parents)):
         c = getattr(t, "_vc", None) if t is not None else None
@@ -130,7 +145,8 @@ def check(fn):
             saved = _saved_owners(fn.saved)
         if id(c.owner) in saved:
             raise RuntimeError(_message(c.owner, fn, c.version, c.version_at(made)))
-    fn._epoch = _epoch[0]  # checked: nothing to look at again until the next bump
+    if not fn._view:  # a view node keeps the epoch it was made at, for check_view_use
+        fn._epoch = _epoch[0]  # checked: nothing to look at again until the next bump
 
 
 def _needs(fn, j):

@@ -13,8 +13,9 @@ then raises PyTorch's "modified by an inplace operation" error in backward.
   memory, and the tensor takes the new node as its grad_fn.
 - An in-place op recorded on a *view* of a tensor in the graph (basic indexing, reshape/view,
   transpose/permute) is recorded on the base, as PyTorch's CopySlices does, and the view gets
-  a fresh view node of the changed base. Views of the base taken *before* the change, used
-  later in backward, raise (PyTorch regenerates them; npgrad refuses rather than miss it).
+  a fresh view node of the changed base. A view of the base taken *before* the change works
+  for what used it before the change; used *after* it, backward raises (PyTorch replays the
+  view on the changed base; npgrad refuses rather than miss the change).
 """
 from .._backend import xp
 from .._tensor import Tensor
@@ -102,7 +103,7 @@ def _take_over(t, result):
     c = _versions.bump(t)
     t.grad_fn, t._requires_grad = result.grad_fn, result._requires_grad
     c.producer = t.grad_fn
-    c.graph_epoch = _versions.now()
+    _versions.record_in_graph(c)
     if t.grad_fn is not None:
         t.grad_fn._epoch = _versions.now()
     return t
