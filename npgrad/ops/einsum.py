@@ -72,12 +72,37 @@ def _parse(equation, shapes):
     return subs, out
 
 
+def _torch_layout(result, subs, out, arrays):
+    """A two-operand contraction laid out in memory as PyTorch's (a batched matrix product):
+    the output labels both operands carry come first, then those of the operand whose label
+    the output names first, then the other's, each group in the output's order. So
+    ``einsum('bqhd,bkhd->bhqk', q, k)`` is contiguous as in torch, ``'bhqk,bkhd->bqhd'`` not.
+    Other equations keep NumPy's layout (mostly torch's too; see tests/test_op_layout.py)."""
+    if len(subs) != 2 or any(len(set(s)) != len(s) for s in subs):
+        return result
+    (ls, rs), (la, ra) = subs, arrays
+    if not any(c in rs and c not in out for c in ls):
+        return result  # no contraction: torch multiplies element-wise, NumPy's order is kept
+    big_l = {c for c, n in zip(ls, la.shape) if n > 1}
+    big_r = {c for c, n in zip(rs, ra.shape) if n > 1}
+    both = [k for k, c in enumerate(out) if c in big_l and c in big_r]
+    left = [k for k, c in enumerate(out) if c in big_l and c not in big_r]
+    right = [k for k, c in enumerate(out) if c in big_r and c not in big_l]
+    if left and right and right[0] < left[0]:
+        left, right = right, left
+    order = both + left + right
+    order += [k for k in range(len(out)) if k not in order]
+    if result.transpose(order).flags.c_contiguous:
+        return result
+    return xp.ascontiguousarray(result.transpose(order)).transpose(xp.argsort(order))
+
+
 class Einsum(Op):
     def forward(self, *arrays, subs, out):
         self.subs, self.out = subs, out
         self.saved = arrays
         eq = ",".join(subs) + "->" + out
-        return _run(eq, *arrays)
+        return _torch_layout(_run(eq, *arrays), subs, out, arrays)
 
     def backward(self, grad):
         arrays = self.saved

@@ -60,11 +60,21 @@ class Repeat(Op):
         return (g,)
 
 
+def _joined_layout(out, arrays):
+    """cat/stack as PyTorch lays them out: channels-last when every input is channels-last
+    (NumPy's order then follows the inputs'), else contiguous (NumPy would follow the inputs'
+    strides, e.g. give a transposed result for transposed inputs)."""
+    if out.flags.c_contiguous or builtins.all(
+            a.ndim == 4 and _memory_format.is_in(a, _memory_format.channels_last) for a in arrays):
+        return out
+    return xp.ascontiguousarray(out)
+
+
 class Cat(Op):
     def forward(self, *arrays, axis=0):
         self.axis = axis
         self.offsets = xp.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return xp.concatenate(arrays, axis=axis)
+        return _joined_layout(xp.concatenate(arrays, axis=axis), arrays)
 
     _double = True  # backward works on Tensors too (create_graph)
 
@@ -75,7 +85,7 @@ class Cat(Op):
 class Stack(Op):
     def forward(self, *arrays, axis=0):
         self.axis = axis
-        return xp.stack(arrays, axis=axis)
+        return _joined_layout(xp.stack(arrays, axis=axis), arrays)
 
     _double = True  # backward works on Tensors too (create_graph)
 
