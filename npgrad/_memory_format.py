@@ -104,3 +104,10 @@ def dense_order(a):
                 break
     order = tuple(reversed(perm))
     return None if order == tuple(range(a.ndim)) else order
+
+
+def fresh(a):
+    """``a`` C-contiguous, copied only when it is not: for an op whose PyTorch twin returns a
+    new contiguous tensor where NumPy's result follows a transposed input's strides
+    (reductions, softmax, cumsum, ...). Never for a view: that must stay a view."""
+    return a if a.flags.c_contiguous else xp.ascontiguousarray(a)

@@ -8,6 +8,7 @@ Python-number constants keep float32 arrays float32 (NumPy 2 treats them as "wea
 import math
 
 from .._backend import xp
+from .._memory_format import fresh
 from .._tensor import Tensor, _dim
 from ..autograd import dual
 from ..autograd.function import Op
@@ -58,7 +59,7 @@ class Softmax(Op):
 
     def forward(self, x, axis):
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = fresh(e / e.sum(axis=axis, keepdims=True))  # contiguous, as torch's, whatever x's
         self.axis = axis
         self.saved = (out,)
         return out
@@ -74,7 +75,7 @@ class LogSoftmax(Op):
 
     def forward(self, x, axis):
         shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        out = fresh(shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True)))
         self.axis = axis
         self.saved = (out,)
         return out

@@ -218,7 +218,7 @@ class Clone(Op):
 class Roll(Op):
     def forward(self, x, shifts, axes):
         self.shifts, self.axes = shifts, axes
-        return xp.roll(x, shifts, axes)
+        return _memory_format.fresh(xp.roll(x, shifts, axes))  # contiguous, as torch's
 
     def backward(self, grad):
         back = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
