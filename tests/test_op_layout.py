@@ -3,10 +3,12 @@ with the same ``stride()``; where torch's is not (a view), ours is not either. S
 ``out.view(...)`` works in npgrad exactly where it works in torch (``view`` raises when the
 memory does not allow it, as torch's does).
 
-Each case runs the same code on torch and npgrad with contiguous inputs and compares, for every
-output and for every input's gradient, ``is_contiguous()`` and (where torch's is contiguous)
-``stride()``. Values are checked elsewhere (test_ops_table, test_nn_*); here only layout.
-Empty results are compared on contiguity only: torch gives them arbitrary strides.
+Each case runs the same code on torch and npgrad (on contiguous inputs, and on transposed or
+channels-last ones) and compares, for every output and for every input's gradient,
+``is_contiguous()`` and ``stride()`` (views included: their strides must match too).
+Values are checked elsewhere (test_ops_table, test_nn_*); here only layout.
+Empty results are compared on contiguity only, and size-1 dims not at all: torch gives their
+strides arbitrary values.
 """
 import zlib
 from typing import Callable, NamedTuple
@@ -27,11 +29,11 @@ class Case(NamedTuple):
 
 
 def _layout(t):
-    """(is_contiguous, the strides of the size>1 dims where contiguous): a size-1 dim's stride
-    means nothing (torch's own vary), an empty tensor's neither."""
-    if not (t.is_contiguous() and t.numel()):
+    """(is_contiguous, the strides of the size>1 dims): a size-1 dim's stride means nothing
+    (torch's own vary), an empty tensor's neither."""
+    if not t.numel():
         return t.is_contiguous(), None
-    return True, tuple(s if n > 1 else None for s, n in zip(t.stride(), t.shape))
+    return t.is_contiguous(), tuple(s if n > 1 else None for s, n in zip(t.stride(), t.shape))
 
 
 def _check(ours, theirs, what):
@@ -234,6 +236,23 @@ CASES = [
     Case("einsum_lji", lambda L, x, y: L.einsum("ijk,ikl->lji", x, y), [(2, 3, 4), (2, 4, 5)]),
     Case("einsum_conv1x1", lambda L, x, w: L.einsum("nchw,oc->nohw", x, w), [(2, 3, 4, 5), (6, 3)]),
     Case("einsum_broadcast_batch", lambda L, x, y: L.einsum("bij,bjk->bik", x, y), [(1, 3, 4), (2, 4, 5)]),
+    Case("einsum_ij,jk->ki", lambda L, x, y: L.einsum("ij,jk->ki", x, y), [(3, 4), (4, 5)]),
+    Case("einsum_xij,jk->kx", lambda L, x, y: L.einsum("xij,jk->kx", x, y), [(2, 3, 4), (4, 5)]),
+    Case("einsum_xj,zjk->kx", lambda L, x, y: L.einsum("xj,zjk->kx", x, y), [(2, 4), (3, 4, 5)]),
+    Case("einsum_abz,bcy->ca", lambda L, x, y: L.einsum("abz,bcy->ca", x, y), [(2, 3, 2), (3, 4, 5)]),
+    Case("einsum_bxj,bjk->kbx", lambda L, x, y: L.einsum("bxj,bjk->kbx", x, y), [(3, 2, 4), (3, 4, 5)]),
+    Case("einsum_bxj,bjk->kxb", lambda L, x, y: L.einsum("bxj,bjk->kxb", x, y), [(3, 2, 4), (3, 4, 5)]),
+    Case("einsum_xyj,jkw->kwxy", lambda L, x, y: L.einsum("xyj,jkw->kwxy", x, y), [(2, 3, 4), (4, 5, 6)]),
+    Case("einsum_bxij,bjk->bkx", lambda L, x, y: L.einsum("bxij,bjk->bkx", x, y), [(3, 2, 6, 4), (3, 4, 5)]),
+    Case("einsum_ab,bc->", lambda L, x, y: L.einsum("ab,bc->", x, y), [(2, 3), (3, 4)]),
+    Case("einsum_i,i->", lambda L, x, y: L.einsum("i,i->", x, y), [(3,), (3,)]),
+    Case("einsum_ij,jk->ik", lambda L, x, y: L.einsum("ij,jk->ik", x, y), [(3, 0), (0, 2)]),
+    Case("einsum_bij,bjk->bki_1", lambda L, x, y: L.einsum("bij,bjk->bki", x, y), [(1, 3, 4), (2, 4, 5)]),
+    Case("einsum_bij,bjk->kbi_2", lambda L, x, y: L.einsum("bij,bjk->kbi", x, y), [(2, 3, 4), (1, 4, 5)]),
+    Case("einsum_bij,bjk->ikb_1", lambda L, x, y: L.einsum("bij,bjk->ikb", x, y), [(1, 3, 4), (2, 4, 5)]),
+    Case("einsum_xyj,jkw->wkyx_2", lambda L, x, y: L.einsum("xyj,jkw->wkyx", x, y), [(2, 3, 4), (4, 5, 6)]),
+    Case("einsum_bxj,bjk->bxk_3", lambda L, x, y: L.einsum("bxj,bjk->bxk", x, y), [(3, 2, 4), (3, 4, 5)]),
+    Case("einsum_xyj,jkw->kxwy_2", lambda L, x, y: L.einsum("xyj,jkw->kxwy", x, y), [(2, 3, 4), (4, 5, 6)]),
     Case("einsum_elementwise", lambda L, x, y: L.einsum("ij,ij->ji", x, y), [(3, 4), (3, 4)]),
     Case("einsum_sum", lambda L, x: L.einsum("ij->j", x), [(3, 4)]),
     Case("einsum_diagonal", lambda L, x: L.einsum("ii->i", x), [(3, 3)]),
