@@ -253,6 +253,12 @@ CASES = [
     Case("einsum_xyj,jkw->wkyx_2", lambda L, x, y: L.einsum("xyj,jkw->wkyx", x, y), [(2, 3, 4), (4, 5, 6)]),
     Case("einsum_bxj,bjk->bxk_3", lambda L, x, y: L.einsum("bxj,bjk->bxk", x, y), [(3, 2, 4), (3, 4, 5)]),
     Case("einsum_xyj,jkw->kxwy_2", lambda L, x, y: L.einsum("xyj,jkw->kxwy", x, y), [(2, 3, 4), (4, 5, 6)]),
+    Case("einsum_ijk->kj", lambda L, x: L.einsum("ijk->kj", x), [(2, 3, 4)]),
+    Case("einsum_ijk->ki", lambda L, x: L.einsum("ijk->ki", x), [(2, 3, 4)]),
+    Case("einsum_iij->ji", lambda L, x: L.einsum("iij->ji", x), [(3, 3, 4)]),
+    Case("einsum_iij->j", lambda L, x: L.einsum("iij->j", x), [(3, 3, 4)]),
+    Case("einsum_ijk->jik", lambda L, x: L.einsum("ijk->jik", x), [(2, 3, 4)]),
+    Case("einsum_iji->ij", lambda L, x: L.einsum("iji->ij", x), [(3, 2, 3)]),
     Case("einsum_elementwise", lambda L, x, y: L.einsum("ij,ij->ji", x, y), [(3, 4), (3, 4)]),
     Case("einsum_sum", lambda L, x: L.einsum("ij->j", x), [(3, 4)]),
     Case("einsum_diagonal", lambda L, x: L.einsum("ii->i", x), [(3, 3)]),
@@ -320,6 +326,18 @@ CASES = [
     Case("cdist", lambda L, a, b: L.cdist(a, b), [(3, 4), (5, 4)]),
     Case("meshgrid", lambda L, a, b: L.meshgrid(a, b, indexing="ij"), [(3,), (4,)]),
     Case("broadcast_to", lambda L, a: L.broadcast_to(a, (3, 4)), [(4,)]),
+    # small models, each a chain of the layers above
+    Case("cnn", lambda L, x: L.nn.Sequential(
+        L.nn.Conv2d(1, 4, 3, padding=1), L.nn.BatchNorm2d(4), L.nn.ReLU(), L.nn.MaxPool2d(2),
+        L.nn.Conv2d(4, 8, 3), L.nn.ReLU(), L.nn.AdaptiveAvgPool2d(1), L.nn.Flatten(),
+        L.nn.Dropout(0.2), L.nn.Linear(8, 3))(x), [(2, 1, 8, 8)]),
+    Case("mlp", lambda L, x: L.nn.Sequential(
+        L.nn.Flatten(), L.nn.Linear(12, 16), L.nn.GELU(), L.nn.LayerNorm(16),
+        L.nn.Linear(16, 4), L.nn.LogSoftmax(1))(x), [(5, 3, 4)]),
+    Case("seq_model", lambda L, e: L.nn.LSTM(3, 4, batch_first=True)(
+        L.nn.functional.embedding(_long(L, [[0, 2, 1], [1, 1, 0]]), e))[0][:, -1], [(3, 3)]),
+    Case("attention_block", lambda L, x: L.nn.TransformerEncoderLayer(
+        8, 2, 16, dropout=0.0, batch_first=True)(x).transpose(1, 2).mean(-1), [(2, 5, 8)]),
     # more layers, and inputs that are not contiguous (transposed, permuted, channels-last)
     Case("sum_of_permuted", lambda L, x: x.permute(2, 0, 1).sum(0), [(2, 3, 4)]),
     Case("sum_of_permuted_keep", lambda L, x: x.permute(2, 0, 1).sum(1, keepdim=True), [(2, 3, 4)]),

@@ -10,6 +10,7 @@ size-1 label that broadcast against a larger one sums back to 1.
 import string
 
 from .._backend import xp
+from .._memory_format import fresh
 from .._tensor import Tensor
 from ..autograd.function import Op
 
@@ -156,7 +157,10 @@ class Einsum(Op):
             result = _contract_pair(*arrays, *subs, out)
             if result is not None:
                 return result
-        return _torch_layout(_run(eq, *arrays), subs, out, arrays)
+        result = _run(eq, *arrays)
+        if len(arrays) == 1 and set(subs[0]) - set(out):  # a sum: contiguous, as torch's
+            return fresh(result)
+        return _torch_layout(result, subs, out, arrays)
 
     def backward(self, grad):
         arrays = self.saved
