@@ -7,6 +7,7 @@ other operands, written back onto operand i's labels. Labels only operand i has 
 away) are broadcast back; repeated labels (``ii``) put the gradient on the diagonal; a
 size-1 label that broadcast against a larger one sums back to 1.
 """
+import math
 import string
 
 from .._backend import xp
@@ -105,8 +106,8 @@ def _torch_layout(result, subs, out, arrays):
 def _contract_pair(a, b, sa, sb, out):
     """A two-operand contraction as PyTorch computes it, one batched matrix product:
     a as (batch, a's own, summed) @ b as (batch, summed, b's own). Its result lies in memory
-    as torch's (see _torch_layout) and it is as fast as NumPy's einsum. None where it does not apply
-    (a repeated label, a label broadcast from size 1, nothing summed)."""
+    as torch's (see _torch_layout) and it is as fast as NumPy's einsum. None where it does
+    not apply (a repeated label, a label broadcast from size 1, nothing summed)."""
     if len(set(sa)) != len(sa) or len(set(sb)) != len(sb):
         return None
     if any(n != b.shape[sb.index(c)] for c, n in zip(sa, a.shape) if c in sb):
@@ -133,19 +134,12 @@ def _contract_pair(a, b, sa, sb, out):
 
     def grouped(x, sub, first, second):  # x as (batch, first, second), each group flattened
         x = x.transpose([sub.index(c) for c in batch + first + second])
-        return x.reshape([_prod(size[c] for c in g) for g in (batch, first, second)])
+        return x.reshape([math.prod(size[c] for c in g) for g in (batch, first, second)])
 
     product = xp.matmul(grouped(a, sa, own_a, summed), grouped(b, sb, summed, own_b))
     memory = batch + own_a + own_b
     product = product.reshape([size[c] for c in memory])
     return product.transpose([memory.index(c) for c in out])
-
-
-def _prod(sizes):
-    n = 1
-    for s in sizes:
-        n *= s
-    return n
 
 
 class Einsum(Op):

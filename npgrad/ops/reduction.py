@@ -6,8 +6,8 @@ The backward of a reduction spreads the gradient back over the reduced dimension
 import builtins
 
 from .. import _dtype
-from .._memory_format import fresh
 from .._backend import xp
+from .._memory_format import fresh
 from .._tensor import ReturnTypes, Tensor, _dim
 from ..autograd import dual
 from ..autograd.function import Op
