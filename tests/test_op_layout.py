@@ -1,5 +1,6 @@
 """Every op's output has PyTorch's memory layout: where torch's result is contiguous, ours is,
-with the same ``stride()``; where torch's is not (a view), ours is not either. So a user's
+with the same ``stride()``; where torch's is not (a view), ours is not either; and where
+torch's output is a view of an input (shares its memory), ours is too. So a user's
 ``out.view(...)`` works in npgrad exactly where it works in torch (``view`` raises when the
 memory does not allow it, as torch's does).
 
@@ -44,6 +45,16 @@ def _check(ours, theirs, what):
                          f"for shape {tuple(theirs.shape)}")
 
 
+def _check_view(ours, theirs, ours_in, theirs_in, what):
+    """A view in torch (it shares an input's memory) is a view in npgrad, and a copy a copy."""
+    if not theirs.numel():
+        return
+    ptr = theirs.untyped_storage().data_ptr()
+    want = any(ptr == x.untyped_storage().data_ptr() for x in theirs_in)
+    got = any(np.shares_memory(ours.detach().numpy(), x.detach().numpy()) for x in ours_in)
+    assert got == want, f"{what}: {'a view' if got else 'a copy'}, torch's is {'a view' if want else 'a copy'}"
+
+
 def _flat(out):
     if isinstance(out, (tuple, list)):
         return [t for o in out for t in _flat(o)]
@@ -60,6 +71,7 @@ def _run(fn, arrays, name):
     assert len(ours) == len(theirs), f"{name}: {len(ours)} outputs, torch gives {len(theirs)}"
     for k, (o, t) in enumerate(zip(ours, theirs)):
         _check(o, t, f"{name}: output {k}")
+        _check_view(o, t, ours_in, theirs_in, f"{name}: output {k}")
     rng = np.random.default_rng(1)
     ours_loss = theirs_loss = 0
     for o, t in zip(ours, theirs):
@@ -81,10 +93,12 @@ def _run(fn, arrays, name):
 def test_ops_table_layout_matches_torch(op, shapes):
     arrays = table._inputs(op, shapes, np.float32, table._seed(op, shapes))
     if not op.torch_grad:  # torch's backward raises there: compare the outputs only
-        ours = _flat(op.fn(npgrad, *[npgrad.tensor(a) for a in arrays]))
-        theirs = _flat(op.fn(torch, *[torch.tensor(a) for a in arrays]))
+        ours_in = [npgrad.tensor(a) for a in arrays]
+        theirs_in = [torch.tensor(a) for a in arrays]
+        ours, theirs = _flat(op.fn(npgrad, *ours_in)), _flat(op.fn(torch, *theirs_in))
         for k, (o, t) in enumerate(zip(ours, theirs)):
             _check(o, t, f"{op.name}: output {k}")
+            _check_view(o, t, ours_in, theirs_in, f"{op.name}: output {k}")
         return
     _run(op.fn, arrays, op.name)
 
@@ -483,6 +497,14 @@ def test_view_works_where_torch_view_works():
         for out in (F.softmax(t, 0), F.pad(t, (1, 1)), F.interpolate(t, scale_factor=2),
                     t.transpose(1, 2).contiguous(), F.layer_norm(t, (5,))):
             assert out.view(-1).shape[0] == out.numel()
+
+
+def test_checker_flags_a_copy_where_torch_gives_a_view():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    ours, theirs = npgrad.tensor(a), torch.tensor(a)
+    with pytest.raises(AssertionError, match="a copy, torch's is a view"):
+        _check_view(ours.t().clone(), theirs.t(), [ours], [theirs], "self-test")
+    _check_view(ours.t(), theirs.t(), [ours], [theirs], "self-test")
 
 
 def test_checker_flags_a_layout_mismatch():
