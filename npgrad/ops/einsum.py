@@ -75,26 +75,36 @@ def _parse(equation, shapes):
 
 
 def _torch_layout(result, subs, out, arrays):
-    """A two-operand contraction laid out in memory as PyTorch's (a batched matrix product):
-    the output labels both operands carry (size > 1 in both) come first, then the left
-    operand's own labels, then the right's, each group in the output's order; but the right's
-    first where the output names all of them before any of the left's (unless a label was
-    summed in one operand alone). The rule was read off torch 2.13's results. So
-    ``einsum('bqhd,bkhd->bhqk', q, k)`` is contiguous as in torch, ``'bhqk,bkhd->bqhd'`` not.
-    Other equations keep NumPy's layout (mostly torch's too; see tests/test_op_layout.py)."""
-    if len(subs) != 2 or any(len(set(s)) != len(s) for s in subs):
+    """``result`` laid out in memory as PyTorch's, which contracts the operands left to right,
+    a pair at a time, as one batched matrix product each. The last product's memory order:
+    the output labels both operands carry (size > 1 in both), then the left operand's own
+    labels, then the right's, each group in the output's order; but the right's first where
+    the output names all of them before any of the left's, unless some label was summed
+    before (in one operand alone, or by an earlier pair). The rule was read off torch 2.13's
+    results. So ``einsum('bqhd,bkhd->bhqk', q, k)`` is contiguous as in torch,
+    ``'bhqk,bkhd->bqhd'`` not. Equations with a repeated label, or whose last pair sums
+    nothing (torch multiplies element-wise), keep NumPy's layout (mostly torch's too)."""
+    if len(subs) < 2 or any(len(set(s)) != len(s) for s in subs):
         return result
-    (ls, rs), (la, ra) = subs, arrays
-    if not any(c in rs and c not in out for c in ls):
-        return result  # no contraction: torch multiplies element-wise, NumPy's order is kept
-    big_l = {c for c, n in zip(ls, la.shape) if n > 1}
-    big_r = {c for c, n in zip(rs, ra.shape) if n > 1}
-    both = [k for k, c in enumerate(out) if c in big_l and c in big_r]
-    left = [k for k, c in enumerate(out) if c in big_l and c not in big_r]
-    right = [k for k, c in enumerate(out) if c in big_r and c not in big_l]
-    alone = any(c not in rs and c not in out for c in ls) or any(
-        c not in ls and c not in out for c in rs)
-    if left and right and right[-1] < left[0] and not alone:
+    cur, cur_big = subs[0], {c for c, n in zip(subs[0], arrays[0].shape) if n > 1}
+    before = False  # some label already summed away
+    for i in range(1, len(subs)):
+        nxt, nxt_big = subs[i], {c for c, n in zip(subs[i], arrays[i].shape) if n > 1}
+        later = set(out).union(*subs[i + 1:])
+        summed = [c for c in cur if c in nxt and c not in later]
+        before = before or any(c not in nxt and c not in later for c in cur) or any(
+            c not in cur and c not in later for c in nxt)
+        if i == len(subs) - 1:
+            break
+        before = before or bool(summed)
+        cur = "".join(c for c in dict.fromkeys(cur + nxt) if c in later)
+        cur_big = {c for c in cur if c in cur_big or c in nxt_big}
+    if not summed:
+        return result
+    both = [k for k, c in enumerate(out) if c in cur_big and c in nxt_big]
+    left = [k for k, c in enumerate(out) if c in cur_big and c not in nxt_big]
+    right = [k for k, c in enumerate(out) if c in nxt_big and c not in cur_big]
+    if left and right and right[-1] < left[0] and not before:
         left, right = right, left
     order = both + left + right
     order += [k for k in range(len(out)) if k not in order]
@@ -106,7 +116,7 @@ def _torch_layout(result, subs, out, arrays):
 def _contract_pair(a, b, sa, sb, out):
     """A two-operand contraction as PyTorch computes it, one batched matrix product:
     a as (batch, a's own, summed) @ b as (batch, summed, b's own). Its result lies in memory
-    as torch's (see _torch_layout) and it is as fast as NumPy's einsum. None where it does
+    as torch's (see _torch_layout: the same rule) and it is as fast as NumPy's einsum. None where it does
     not apply (a repeated label, a label broadcast from size 1, nothing summed)."""
     if len(set(sa)) != len(sa) or len(set(sb)) != len(sb):
         return None
