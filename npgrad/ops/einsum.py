@@ -100,7 +100,7 @@ def _torch_layout(result, subs, out, arrays):
         cur = "".join(c for c in dict.fromkeys(cur + nxt) if c in later)
         cur_big = {c for c in cur if c in cur_big or c in nxt_big}
     if not summed:
-        return result
+        return _product_layout(result, subs, out, arrays) if len(subs) == 2 else result
     both = [k for k, c in enumerate(out) if c in cur_big and c in nxt_big]
     left = [k for k, c in enumerate(out) if c in cur_big and c not in nxt_big]
     right = [k for k, c in enumerate(out) if c in nxt_big and c not in cur_big]
@@ -108,6 +108,44 @@ def _torch_layout(result, subs, out, arrays):
         left, right = right, left
     order = both + left + right
     order += [k for k in range(len(out)) if k not in order]
+    if result.transpose(order).flags.c_contiguous:
+        return result
+    return xp.ascontiguousarray(result.transpose(order)).transpose(xp.argsort(order))
+
+
+def _product_layout(result, subs, out, arrays):
+    """Two operands, nothing summed between them: torch multiplies them element-wise, and its
+    result's memory order follows the operands' strides (TensorIterator): per pair of output
+    dims, the first operand whose strides along both are non-zero decides which lies outer.
+    An operand with a label summed alone is a fresh (contiguous) sum in the output's order."""
+    steps = []
+    for sub, a in zip(subs, arrays):
+        alone = any(c not in out for c in sub)
+        own = [c for c in out if c in sub] if alone else list(sub)
+        size = dict(zip(sub, a.shape))
+        step, by_label = 1, {}
+        for c in reversed(own):
+            by_label[c] = step if size[c] > 1 else 0
+            step *= size[c]
+        steps.append([by_label.get(c, 0) for c in out])
+
+    def swap(d0, d1):  # 1: d0 (now the inner of the two) belongs further out
+        for st in steps:
+            if st[d0] and st[d1] and st[d0] != st[d1]:
+                return 1 if st[d0] > st[d1] else -1
+        return 0
+
+    perm = list(range(len(out) - 1, -1, -1))  # innermost first
+    for i in range(1, len(out)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    order = perm[::-1]
     if result.transpose(order).flags.c_contiguous:
         return result
     return xp.ascontiguousarray(result.transpose(order)).transpose(xp.argsort(order))
