@@ -497,6 +497,23 @@ def test_diagonal_is_a_view_as_in_torch():
         assert float(t.sum()) == float(a.sum() - np.diagonal(a, 1, 1, 2).sum()), L.__name__
 
 
+def test_einsum_layout_matches_torch_on_random_two_operand_equations():
+    """Contractions, outer and element-wise products, labels summed alone, any output order."""
+    rng = np.random.default_rng(0)
+    letters = "abcdef"
+    for trial in range(150):
+        size = dict(zip(letters, rng.integers(2, 6, len(letters)).tolist()))
+        subs = ["".join(rng.permutation(list(letters))[:rng.integers(1, 4)]) for _ in range(2)]
+        labels = sorted(set("".join(subs)))
+        out = "".join(rng.permutation(labels)[:rng.integers(0, len(labels) + 1)])
+        eq = ",".join(subs) + "->" + out
+        arrays = [rng.standard_normal([size[c] for c in sub]) for sub in subs]
+        ours = npgrad.einsum(eq, *[npgrad.tensor(a) for a in arrays])
+        theirs = torch.einsum(eq, *[torch.tensor(a) for a in arrays])
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12, err_msg=eq)
+        _check(ours, theirs, f"einsum('{eq}')")
+
+
 def test_view_works_where_torch_view_works():
     """The user-visible point: ``out.view(-1)`` after these ops raises in neither library."""
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)
