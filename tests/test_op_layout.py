@@ -446,6 +446,8 @@ CASES = [
     Case("roll_t", lambda L, x: x.t().roll(1, 0), [(3, 4)]),
     Case("cat_t_and_c", lambda L, x, y: L.cat([x.t(), y], 1), [(3, 4), (4, 2)]),
     Case("pad_t", lambda L, x: _F(L).pad(x.transpose(2, 3), (1, 1)), [(2, 3, 4, 5)]),
+    Case("dropout_t", lambda L, x: _F(L).dropout(x.t(), 0.5), [(3, 4)]),
+    Case("dropout_cl", lambda L, x: _F(L).dropout(x.contiguous(memory_format=L.channels_last), 0.5), [(2, 3, 4, 4)]),
     Case("batch_norm_cl", lambda L, x: _F(L).batch_norm(x.contiguous(memory_format=L.channels_last), None, None, training=True), [(4, 3, 2, 2)]),
     Case("relu_cl", lambda L, x: _F(L).relu(x.contiguous(memory_format=L.channels_last)), [(4, 3, 2, 2)]),
 ]
@@ -467,10 +469,9 @@ OURS_CONTIGUOUS_ONLY = [
     # element-wise ops with inputs of different layouts: torch follows the first input's strides
     Case("transpose_times_contig", lambda L, x, y: x.transpose(0, 1) * y, [(3, 4), (4, 3)]),
     # channels-last is not carried through mixed element-wise ops, pad and interpolate
-    # (conv/pool/batch_norm/unary ops keep it); sort and dropout of a transposed input
+    # (conv/pool/batch_norm/unary ops keep it); sort of a transposed input
     Case("sort_transposed", lambda L, x: x.t().sort(0), [(3, 4)]),
     Case("pad_cl", lambda L, x: _F(L).pad(x.contiguous(memory_format=L.channels_last), (1, 1)), [(2, 3, 4, 5)]),
-    Case("dropout_t", lambda L, x: _F(L).dropout(x.t(), 0.5), [(3, 4)]),
     Case("add_cl_c", lambda L, x, y: x.contiguous(memory_format=L.channels_last) + y, [(4, 3, 2, 2), (4, 3, 2, 2)]),
     Case("interp_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2), [(2, 3, 4, 4)]),
     Case("bilinear_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2, mode="bilinear"), [(2, 3, 4, 4)]),

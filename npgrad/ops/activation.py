@@ -8,7 +8,7 @@ Python-number constants keep float32 arrays float32 (NumPy 2 treats them as "wea
 import math
 
 from .._backend import xp
-from .._memory_format import fresh
+from .._memory_format import dense_order, fresh
 from .._tensor import Tensor, _dim
 from ..autograd import dual
 from ..autograd.function import Op
@@ -316,10 +316,14 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     data = input._data
+    order = dense_order(data)  # the mask in the input's memory order, so the output's too
+    shape = data.shape if order is None else tuple(data.shape[k] for k in order)
     if p == 1.0:
-        mask = xp.zeros(data.shape, dtype=data.dtype)
+        mask = xp.zeros(shape, dtype=data.dtype)
     else:
-        mask = dropout_mask(data.shape, p, data.dtype, get_rng())
+        mask = dropout_mask(shape, p, data.dtype, get_rng())
+    if order is not None:
+        mask = mask.transpose(xp.argsort(order))
     return maybe_inplace(input, lambda x: MaskMul.apply(x, mask), inplace)
 
 

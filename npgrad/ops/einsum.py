@@ -154,8 +154,9 @@ def _product_layout(result, subs, out, arrays):
 def _contract_pair(a, b, sa, sb, out):
     """A two-operand contraction as PyTorch computes it, one batched matrix product:
     a as (batch, a's own, summed) @ b as (batch, summed, b's own). Its result lies in memory
-    as torch's (see _torch_layout: the same rule) and it is as fast as NumPy's einsum. None where it does
-    not apply (a repeated label, a label broadcast from size 1, nothing summed)."""
+    as torch's (see _torch_layout: the same rule) and it is as fast as NumPy's einsum.
+    None where it does not apply (a repeated label, a label broadcast from size 1, nothing
+    summed)."""
     if len(set(sa)) != len(sa) or len(set(sb)) != len(sb):
         return None
     if any(n != b.shape[sb.index(c)] for c, n in zip(sa, a.shape) if c in sb):
@@ -166,12 +167,12 @@ def _contract_pair(a, b, sa, sb, out):
     alone = False  # a label only one operand has, not in the output: summed away first
     only = [c for c in sa if c not in sb and c not in out]
     if only:
-        a, sa = a.sum(axis=tuple(sa.index(c) for c in only)), "".join(c for c in sa if c not in only)
-        alone = True
+        a = a.sum(axis=tuple(sa.index(c) for c in only))
+        sa, alone = "".join(c for c in sa if c not in only), True
     only = [c for c in sb if c not in sa and c not in out]
     if only:
-        b, sb = b.sum(axis=tuple(sb.index(c) for c in only)), "".join(c for c in sb if c not in only)
-        alone = True
+        b = b.sum(axis=tuple(sb.index(c) for c in only))
+        sb, alone = "".join(c for c in sb if c not in only), True
     size = dict(zip(sa, a.shape)) | dict(zip(sb, b.shape))
     batch = [c for c in out if c in sa and c in sb]
     own_a = [c for c in out if c in sa and c not in sb]
