@@ -437,6 +437,9 @@ CASES = [
     Case("std_mean", lambda L, x: L.std_mean(x, 0), [(3, 4)]),
     Case("amin", lambda L, x: x.amin((0, 1)), [(3, 4, 2)]),
     Case("prod_dim0", lambda L, x: x.prod(0), [(3, 4, 2)]),
+    Case("sort_transposed", lambda L, x: x.t().sort(0), [(3, 4)]),
+    Case("sort_permuted_desc", lambda L, x: x.permute(2, 0, 1).sort(1, descending=True), [(3, 4, 5)]),
+    Case("argsort_transposed", lambda L, x: x.transpose(1, 2).argsort(-1), [(3, 4, 5)]),
     Case("topk_transposed", lambda L, x: x.t().topk(2, 1), [(3, 4)]),
     Case("gather_transposed", lambda L, x: x.t().gather(1, _long(L, [[0], [1], [2], [0]])), [(3, 4)]),
     Case("index_select_t", lambda L, x: x.t().index_select(0, _long(L, [0, 2])), [(3, 4)]),
@@ -469,8 +472,7 @@ OURS_CONTIGUOUS_ONLY = [
     # element-wise ops with inputs of different layouts: torch follows the first input's strides
     Case("transpose_times_contig", lambda L, x, y: x.transpose(0, 1) * y, [(3, 4), (4, 3)]),
     # channels-last is not carried through mixed element-wise ops, pad and interpolate
-    # (conv/pool/batch_norm/unary ops keep it); sort of a transposed input
-    Case("sort_transposed", lambda L, x: x.t().sort(0), [(3, 4)]),
+    # (conv, pool, batch_norm, dropout and unary ops keep it)
     Case("pad_cl", lambda L, x: _F(L).pad(x.contiguous(memory_format=L.channels_last), (1, 1)), [(2, 3, 4, 5)]),
     Case("add_cl_c", lambda L, x, y: x.contiguous(memory_format=L.channels_last) + y, [(4, 3, 2, 2), (4, 3, 2, 2)]),
     Case("interp_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2), [(2, 3, 4, 4)]),

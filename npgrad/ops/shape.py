@@ -532,7 +532,13 @@ def _descending_key(a):
 def sort(x, dim=-1, descending=False, stable=False):
     """Always stable (``stable=`` is accepted as in PyTorch: equal values keep their order)."""
     axis = _dim(dim, x._data.ndim, "sort")
-    idx = xp.argsort(_descending_key(x._data) if descending else x._data, axis=axis, kind="stable")
+    key = _descending_key(x._data) if descending else x._data
+    order = _memory_format.dense_order(key)  # sorted in x's memory order, as torch's are
+    if order is None:
+        idx = xp.argsort(key, axis=axis, kind="stable")
+    else:
+        idx = xp.argsort(key.transpose(order), axis=order.index(axis), kind="stable")
+        idx = idx.transpose(xp.argsort(order))
     return ReturnTypes(gather(x, axis, idx), Tensor._make(idx.astype(xp.int64), None))
 
 
