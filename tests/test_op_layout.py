@@ -449,6 +449,12 @@ CASES = [
     Case("roll_t", lambda L, x: x.t().roll(1, 0), [(3, 4)]),
     Case("cat_t_and_c", lambda L, x, y: L.cat([x.t(), y], 1), [(3, 4), (4, 2)]),
     Case("pad_t", lambda L, x: _F(L).pad(x.transpose(2, 3), (1, 1)), [(2, 3, 4, 5)]),
+    Case("pad_cl", lambda L, x: _F(L).pad(x.contiguous(memory_format=L.channels_last), (1, 1)), [(2, 3, 4, 5)]),
+    *[Case(f"pad_{mode}_cl", lambda L, x, mode=mode: _F(L).pad(
+        x.contiguous(memory_format=L.channels_last), (1, 2, 2, 1), mode=mode), [(2, 3, 4, 5)])
+      for mode in ("constant", "reflect", "replicate", "circular")],
+    Case("ReflectionPad2d_cl", lambda L, x: L.nn.ReflectionPad2d(1)(
+        x.contiguous(memory_format=L.channels_last)), [(2, 3, 4, 5)]),
     Case("dropout_t", lambda L, x: _F(L).dropout(x.t(), 0.5), [(3, 4)]),
     Case("dropout_cl", lambda L, x: _F(L).dropout(x.contiguous(memory_format=L.channels_last), 0.5), [(2, 3, 4, 4)]),
     Case("batch_norm_cl", lambda L, x: _F(L).batch_norm(x.contiguous(memory_format=L.channels_last), None, None, training=True), [(4, 3, 2, 2)]),
@@ -471,9 +477,8 @@ def test_layer_and_method_layout_matches_torch(case):
 OURS_CONTIGUOUS_ONLY = [
     # element-wise ops with inputs of different layouts: torch follows the first input's strides
     Case("transpose_times_contig", lambda L, x, y: x.transpose(0, 1) * y, [(3, 4), (4, 3)]),
-    # channels-last is not carried through mixed element-wise ops, pad and interpolate
-    # (conv, pool, batch_norm, dropout and unary ops keep it)
-    Case("pad_cl", lambda L, x: _F(L).pad(x.contiguous(memory_format=L.channels_last), (1, 1)), [(2, 3, 4, 5)]),
+    # channels-last is not carried through mixed element-wise ops and interpolate
+    # (conv, pool, pad, batch_norm, dropout and unary ops keep it)
     Case("add_cl_c", lambda L, x, y: x.contiguous(memory_format=L.channels_last) + y, [(4, 3, 2, 2), (4, 3, 2, 2)]),
     Case("interp_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2), [(2, 3, 4, 4)]),
     Case("bilinear_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2, mode="bilinear"), [(2, 3, 4, 4)]),
