@@ -455,6 +455,12 @@ CASES = [
       for mode in ("constant", "reflect", "replicate", "circular")],
     Case("ReflectionPad2d_cl", lambda L, x: L.nn.ReflectionPad2d(1)(
         x.contiguous(memory_format=L.channels_last)), [(2, 3, 4, 5)]),
+    Case("interp_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2), [(2, 3, 4, 4)]),
+    Case("bilinear_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2, mode="bilinear"), [(2, 3, 4, 4)]),
+    Case("bicubic_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last),
+                                                      size=(5, 7), mode="bicubic"), [(2, 3, 4, 4)]),
+    Case("Upsample_cl", lambda L, x: L.nn.Upsample(scale_factor=3)(
+        x.contiguous(memory_format=L.channels_last)), [(2, 3, 4, 4)]),
     Case("dropout_t", lambda L, x: _F(L).dropout(x.t(), 0.5), [(3, 4)]),
     Case("dropout_cl", lambda L, x: _F(L).dropout(x.contiguous(memory_format=L.channels_last), 0.5), [(2, 3, 4, 4)]),
     Case("batch_norm_cl", lambda L, x: _F(L).batch_norm(x.contiguous(memory_format=L.channels_last), None, None, training=True), [(4, 3, 2, 2)]),
@@ -477,11 +483,9 @@ def test_layer_and_method_layout_matches_torch(case):
 OURS_CONTIGUOUS_ONLY = [
     # element-wise ops with inputs of different layouts: torch follows the first input's strides
     Case("transpose_times_contig", lambda L, x, y: x.transpose(0, 1) * y, [(3, 4), (4, 3)]),
-    # channels-last is not carried through mixed element-wise ops and interpolate
-    # (conv, pool, pad, batch_norm, dropout and unary ops keep it)
+    # channels-last is not carried through element-wise ops mixing it with contiguous inputs
+    # (conv, pool, pad, interpolate, batch_norm, dropout and unary ops keep it)
     Case("add_cl_c", lambda L, x, y: x.contiguous(memory_format=L.channels_last) + y, [(4, 3, 2, 2), (4, 3, 2, 2)]),
-    Case("interp_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2), [(2, 3, 4, 4)]),
-    Case("bilinear_cl", lambda L, x: _F(L).interpolate(x.contiguous(memory_format=L.channels_last), scale_factor=2, mode="bilinear"), [(2, 3, 4, 4)]),
 ]
 
 
