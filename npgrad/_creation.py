@@ -9,6 +9,7 @@ import builtins
 import numpy as np
 
 from . import _dtype
+from . import _memory_format
 from ._backend import xp
 from ._tensor import Tensor, _require_cpu, _shape_args
 from .random import get_rng
@@ -123,7 +124,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 def _like(fn, t, dtype, requires_grad, **kw):
     d = _dtype.to_np(dtype) or t._data.dtype
-    return _finish(fn(t._data.shape, dtype=d, **kw), requires_grad)
+    order = _memory_format.dense_order(t._data)  # PyTorch's preserve_format: a dense input's
+    if order is None:  # strides are kept (a transposed input gives a transposed result)
+        return _finish(fn(t._data.shape, dtype=d, **kw), requires_grad)
+    out = fn(tuple(t._data.shape[k] for k in order), dtype=d, **kw)
+    return _finish(out.transpose(xp.argsort(order)), requires_grad)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):

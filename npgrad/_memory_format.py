@@ -83,3 +83,41 @@ def strides(a):
         steps.append(step)
         step *= max(size, 1)
     return tuple(reversed(steps))
+
+
+def dense_order(a):
+    """The axes from outermost to innermost of the dense array PyTorch's ``preserve_format``
+    makes for ``a`` (``zeros_like`` of a transposed tensor is transposed), or None for plain
+    C order. As torch's ``infer_dense_strides``: a stable insertion sort of the axes by
+    stride, innermost first, where a stride-0 (expanded) axis stays where it is."""
+    if a.flags.c_contiguous or a.ndim < 2:
+        return None
+    strides, sizes = a.strides, a.shape
+
+    def swap(d0, d1):  # 1: d0 (now inner of the two) belongs further out than d1
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return 1 if s0 > s1 else -1
+        return 1 if sizes[d0] > sizes[d1] else 0
+
+    perm = list(range(a.ndim - 1, -1, -1))  # innermost first
+    for i in range(1, a.ndim):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    order = tuple(reversed(perm))
+    return None if order == tuple(range(a.ndim)) else order
+
+
+def fresh(a):
+    """``a`` C-contiguous, copied only when it is not: for an op whose PyTorch twin returns a
+    new contiguous tensor where NumPy's result follows a transposed input's strides
+    (reductions, softmax, cumsum, ...). Never for a view: that must stay a view."""
+    return a if a.flags.c_contiguous else xp.ascontiguousarray(a)

@@ -701,7 +701,8 @@ class Tensor:
         return _ops.arithmetic.where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        return _ops.arithmetic.where(mask, value, self).type(self.dtype)  # keeps self's dtype
+        # keeps self's dtype; contiguous whatever self's layout, as torch's (a contiguous clone)
+        return _ops.arithmetic.where(mask, value, self).type(self.dtype).contiguous()
 
     def lerp(self, end, weight):
         return self + (end - self) * weight

@@ -8,6 +8,7 @@ Python-number constants keep float32 arrays float32 (NumPy 2 treats them as "wea
 import math
 
 from .._backend import xp
+from .._memory_format import dense_order, fresh
 from .._tensor import Tensor, _dim
 from ..autograd import dual
 from ..autograd.function import Op
@@ -58,7 +59,7 @@ class Softmax(Op):
 
     def forward(self, x, axis):
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = fresh(e / e.sum(axis=axis, keepdims=True))  # contiguous, as torch's, whatever x's
         self.axis = axis
         self.saved = (out,)
         return out
@@ -74,7 +75,7 @@ class LogSoftmax(Op):
 
     def forward(self, x, axis):
         shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        out = fresh(shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True)))
         self.axis = axis
         self.saved = (out,)
         return out
@@ -315,10 +316,14 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     data = input._data
+    order = dense_order(data)  # the mask in the input's memory order, so the output's too
+    shape = data.shape if order is None else tuple(data.shape[k] for k in order)
     if p == 1.0:
-        mask = xp.zeros(data.shape, dtype=data.dtype)
+        mask = xp.zeros(shape, dtype=data.dtype)
     else:
-        mask = dropout_mask(data.shape, p, data.dtype, get_rng())
+        mask = dropout_mask(shape, p, data.dtype, get_rng())
+    if order is not None:
+        mask = mask.transpose(xp.argsort(order))
     return maybe_inplace(input, lambda x: MaskMul.apply(x, mask), inplace)
 
 

@@ -112,7 +112,10 @@ class Diagonal(Op):
 
     def forward(self, x, offset, axis1, axis2):
         self.args, self.shape = (offset, axis1, axis2), x.shape
-        return xp.diagonal(x, offset, axis1, axis2).copy()
+        d = xp.diagonal(x, offset, axis1, axis2)  # a view, as PyTorch's: writes reach x
+        if x.flags.writeable:  # NumPy hands its diagonal view out read-only
+            d.flags.writeable = True
+        return d
 
     def backward(self, grad):
         offset, axis1, axis2 = self.args
@@ -180,7 +183,8 @@ def tensordot(a, b, dims=2, out=None):
     for i, j in zip(da, db):
         sb[j] = sa[i]
     keep = [c for k, c in enumerate(sa) if k not in da] + [c for k, c in enumerate(sb) if k not in db]
-    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(keep)}", a, b)
+    # PyTorch's tensordot is a matrix product reshaped: its result is always contiguous
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(keep)}", a, b).contiguous()
 
 
 def _scaled_sum(inp, prod, beta, alpha):

@@ -4,6 +4,7 @@ import builtins
 import warnings
 
 from .._backend import xp
+from .._memory_format import fresh
 from .._tensor import Tensor, _dim
 from ..autograd.function import Op
 from . import arithmetic, shape
@@ -157,10 +158,12 @@ class Unfold(Op):
 
     def forward(self, x, axis, size, step):
         self.axis, self.size, self.step, self.shape = axis, size, step, x.shape
-        windows = xp.lib.stride_tricks.sliding_window_view(x, size, axis=axis)
+        # a view, as PyTorch's (its windows overlap when step < size; writes reach x)
+        windows = xp.lib.stride_tricks.sliding_window_view(
+            x, size, axis=axis, writeable=x.flags.writeable)
         idx = [slice(None)] * windows.ndim
         idx[axis] = slice(None, None, step)
-        return windows[tuple(idx)].copy()
+        return windows[tuple(idx)]
 
     def backward(self, grad):
         out = xp.zeros(self.shape, dtype=grad.dtype)
@@ -203,13 +206,13 @@ def _running_extreme(x, axis, largest):
             best = xp.where(take, v, best)
             where = xp.where(take, i, where)
             vals[i], idx[i] = best, where
-    return xp.moveaxis(vals, 0, axis), xp.moveaxis(idx, 0, axis)
+    return fresh(xp.moveaxis(vals, 0, axis)), fresh(xp.moveaxis(idx, 0, axis))
 
 
 class _CumExtreme(Op):
     def forward(self, x, index, axis):
         self.axis, self.shape, self.saved = axis, x.shape, (index,)
-        return xp.take_along_axis(x, index, axis=axis)
+        return fresh(xp.take_along_axis(x, index, axis=axis))
 
     def backward(self, grad):
         (index,) = self.saved

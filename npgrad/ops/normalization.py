@@ -13,6 +13,7 @@ With g_hat = dL/dx_hat and means taken over the normalized axes, the result is
 """
 from .. import _fast
 from .._backend import xp
+from .._memory_format import fresh
 from ..autograd.function import Op
 
 
@@ -82,6 +83,7 @@ class LayerNorm(Op):
 
     def forward(self, x, weight=None, bias=None, n_axes=1, eps=1e-5):
         axes = tuple(range(x.ndim - n_axes, x.ndim))
+        x = fresh(x)  # a transposed input: a contiguous result, as torch's
         mean = x.mean(axis=axes, keepdims=True)
         centered = x - mean
         var = (centered * centered).mean(axis=axes, keepdims=True)

@@ -7,6 +7,7 @@ does. Mode ``'constant'`` fills with ``value``; ``'reflect'``, ``'replicate'`` a
 Backward: each output element came from one input element (or from the constant), so the
 gradient is scattered back with ``np.add.at`` along each padded dim, one dim at a time.
 """
+from .. import _memory_format
 from .._backend import xp
 from ..autograd.function import Op
 
@@ -25,17 +26,13 @@ class Pad(Op):
     def forward(self, x, widths=(), mode="constant", value=0.0):
         """``widths``: one (before, after) pair per dim of ``x`` (0, 0 for unpadded dims)."""
         self.shape, self.widths, self.mode = x.shape, widths, mode
-        out = x
-        for axis, (before, after) in enumerate(widths):
-            if before == 0 and after == 0:
-                continue
-            src = _sources(out.shape[axis], before, after, mode)
-            taken = xp.take(out, xp.maximum(src, 0), axis=axis)
-            if mode == "constant":
-                fill = (src < 0).reshape((-1,) + (1,) * (out.ndim - axis - 1))
-                taken = xp.where(fill, xp.asarray(value, dtype=x.dtype), taken)
-            out = taken
-        return out if out is not x else x.copy()
+        if (x.ndim == 4 and mode != "circular" and not x.flags.c_contiguous
+                and _memory_format.is_in(x, _memory_format.channels_last)):
+            # channels-last in, channels-last out, as torch's: pad the (N, H, W, C) view
+            nhwc = (0, 2, 3, 1)
+            return _padded(x.transpose(nhwc), [widths[k] for k in nhwc], mode, value).transpose(
+                0, 3, 1, 2)
+        return _padded(x, widths, mode, value)
 
     def backward(self, grad):
         g = grad
@@ -55,3 +52,17 @@ class Pad(Op):
             xp.add.at(acc, tuple(index), picked)
             g = acc
         return (g,)
+
+
+def _padded(x, widths, mode, value):
+    out = x
+    for axis, (before, after) in enumerate(widths):
+        if before == 0 and after == 0:
+            continue
+        src = _sources(out.shape[axis], before, after, mode)
+        taken = xp.take(out, xp.maximum(src, 0), axis=axis)
+        if mode == "constant":
+            fill = (src < 0).reshape((-1,) + (1,) * (out.ndim - axis - 1))
+            taken = xp.where(fill, xp.asarray(value, dtype=x.dtype), taken)
+        out = taken
+    return out if out is not x else x.copy()

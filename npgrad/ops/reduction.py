@@ -7,6 +7,7 @@ import builtins
 
 from .. import _dtype
 from .._backend import xp
+from .._memory_format import fresh
 from .._tensor import ReturnTypes, Tensor, _dim
 from ..autograd import dual
 from ..autograd.function import Op
@@ -45,7 +46,7 @@ class Sum(Op):
     def forward(self, x, axes=None, keepdim=False, dtype=None):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         # ufunc.reduce directly: ndarray.sum() goes through a Python wrapper in NumPy
-        return xp.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)
+        return fresh(xp.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim))
 
     def backward(self, grad):
         return (_unreduce(grad, self.axes, self.keepdim, self.shape),)
@@ -56,7 +57,7 @@ class Mean(Op):
 
     def forward(self, x, axes=None, keepdim=False):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
-        total = xp.add.reduce(x, axis=axes, keepdims=keepdim)  # as x.mean(), minus its wrapper
+        total = fresh(xp.add.reduce(x, axis=axes, keepdims=keepdim))  # x.mean(), no wrapper
         count = x.size // builtins.max(xp.size(total), 1) if x.size else 0
         self.scale = 1.0 / count if count else 0.0
         return xp.true_divide(total, count) if count else total * xp.nan
@@ -73,7 +74,7 @@ class Prod(Op):
         self.axis, self.keepdim, self.shape = axis, keepdim, x.shape
         self.saved = (x,)
         with xp.errstate(all="ignore"):  # inf, nan (inf * 0) as the answer, quietly, as torch
-            return x.prod(axis=axis, keepdims=keepdim)
+            return fresh(x.prod(axis=axis, keepdims=keepdim))
 
     def backward(self, grad):
         with xp.errstate(all="ignore"):
@@ -106,7 +107,7 @@ class Extreme(Op):
     """max/min over axes (amax/amin): the gradient is shared evenly among tied extremes."""
 
     def forward(self, x, axes=None, keepdim=False, largest=True, evenly=False):
-        out = (xp.amax if largest else xp.amin)(x, axis=axes, keepdims=True)
+        out = fresh((xp.amax if largest else xp.amin)(x, axis=axes, keepdims=True))
         self.axes, self.keepdim, self.shape, self.evenly = axes, keepdim, x.shape, evenly
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
@@ -131,7 +132,7 @@ class ExtremeAlong(Op):
         self.axis, self.keepdim, self.shape = axis, keepdim, x.shape
         idx = xp.expand_dims(indices, axis)  # indices come without the reduced axis
         self.saved = (idx,)
-        out = xp.take_along_axis(x, idx, axis=axis)
+        out = fresh(xp.take_along_axis(x, idx, axis=axis))
         return out if keepdim else out.squeeze(axis)
 
     def backward(self, grad):
@@ -161,7 +162,7 @@ class Var(Op):
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         self.denominator = builtins.max(n - correction, 0)
         self.saved = (x, mean)
-        return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
+        return fresh(xp.var(x, axis=axes, ddof=correction, keepdims=keepdim))
 
     _double = True  # float64 inputs (see _var)
 
@@ -196,7 +197,7 @@ class Norm2(Op):
     as in PyTorch."""
 
     def forward(self, x, axes=None, keepdim=False):
-        out = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=True))
+        out = fresh(xp.sqrt(xp.sum(x * x, axis=axes, keepdims=True)))
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
@@ -220,7 +221,7 @@ class LogSumExp(Op):
         m = xp.amax(x, axis=axes, keepdims=True, initial=-xp.inf)  # -inf over empty dims
         m = xp.where(xp.isfinite(m), m, 0)
         with xp.errstate(divide="ignore"):  # log(0) = -inf over empty dims, as PyTorch
-            out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+            out = fresh(xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m)
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         self.saved = (x, out)
         return out if keepdim else _drop_axes(out, axes)
@@ -238,7 +239,7 @@ class LogSumExp(Op):
 class CumSum(Op):
     def forward(self, x, axis):
         self.axis = axis
-        return xp.cumsum(x, axis=axis)
+        return fresh(xp.cumsum(x, axis=axis))
 
     def backward(self, grad):  # each input feeds every later output: reversed cumsum
         return (xp.flip(xp.cumsum(xp.flip(grad, self.axis), axis=self.axis), self.axis),)
@@ -293,7 +294,7 @@ def _max_or_min(x, dim, keepdim, largest, op):
     values = ExtremeAlong.apply(x, axis=axis, keepdim=keepdim, indices=indices)
     if keepdim:
         indices = xp.expand_dims(indices, axis)
-    return ReturnTypes(values, Tensor._make(indices.astype(xp.int64), None))
+    return ReturnTypes(values, Tensor._make(fresh(indices.astype(xp.int64)), None))
 
 
 def max(x, dim=None, keepdim=False):
@@ -321,7 +322,7 @@ def _arg(fn, x, dim, keepdim, op):
         out = fn(x._data, axis=axis)
         if keepdim:
             out = xp.expand_dims(out, axis)
-    return Tensor._make(xp.asarray(out, dtype=xp.int64), None)
+    return Tensor._make(fresh(xp.asarray(out, dtype=xp.int64)), None)
 
 
 def argmax(x, dim=None, keepdim=False):
@@ -356,12 +357,12 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 def all(x, dim=None, keepdim=False):
     axes = _axes(dim, x._data.ndim, "all")
-    return Tensor._make(xp.asarray(xp.all(x._data, axis=axes, keepdims=keepdim)), None)
+    return Tensor._make(fresh(xp.asarray(xp.all(x._data, axis=axes, keepdims=keepdim))), None)
 
 
 def any(x, dim=None, keepdim=False):
     axes = _axes(dim, x._data.ndim, "any")
-    return Tensor._make(xp.asarray(xp.any(x._data, axis=axes, keepdims=keepdim)), None)
+    return Tensor._make(fresh(xp.asarray(xp.any(x._data, axis=axes, keepdims=keepdim))), None)
 
 
 def logsumexp(x, dim, keepdim=False):

@@ -24,6 +24,7 @@ weights (``A = -0.75``) and the four taps clamped to the edge.
 """
 import math
 
+from .. import _memory_format
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.function import Op
@@ -37,7 +38,7 @@ class Resample1d(Op):
 
     def forward(self, x, axis, index, weight=None):
         self.axis, self.size, self.map = axis, x.shape[axis], (index, weight)
-        out = xp.take(x, index[0], axis=axis)
+        out = _take(x, index[0], axis)
         if weight is None:
             return out
         shape = [1] * x.ndim
@@ -57,6 +58,16 @@ class Resample1d(Op):
         for k in range(1, len(index)):
             gx += _sum_into(grad * weight[k].reshape(shape), index[k], self.size, self.axis)
         return (gx,)
+
+
+def _take(x, index, axis):
+    """``xp.take`` along ``axis``; a channels-last input gives a channels-last output, as
+    torch's interpolate does (the take runs on the (N, H, W, C) view: no extra copy)."""
+    if (x.ndim == 4 and not x.flags.c_contiguous
+            and _memory_format.is_in(x, _memory_format.channels_last)):
+        nhwc = (0, 2, 3, 1)
+        return xp.take(x.transpose(nhwc), index, axis=nhwc.index(axis)).transpose(0, 3, 1, 2)
+    return xp.take(x, index, axis=axis)
 
 
 def _sum_into(g, index, size, axis):

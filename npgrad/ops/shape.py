@@ -60,11 +60,21 @@ class Repeat(Op):
         return (g,)
 
 
+def _joined_layout(out, arrays):
+    """cat/stack as PyTorch lays them out: channels-last when every input is channels-last
+    (NumPy's order then follows the inputs'), else contiguous (NumPy would follow the inputs'
+    strides, e.g. give a transposed result for transposed inputs)."""
+    if out.flags.c_contiguous or builtins.all(
+            a.ndim == 4 and _memory_format.is_in(a, _memory_format.channels_last) for a in arrays):
+        return out
+    return xp.ascontiguousarray(out)
+
+
 class Cat(Op):
     def forward(self, *arrays, axis=0):
         self.axis = axis
         self.offsets = xp.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return xp.concatenate(arrays, axis=axis)
+        return _joined_layout(xp.concatenate(arrays, axis=axis), arrays)
 
     _double = True  # backward works on Tensors too (create_graph)
 
@@ -75,7 +85,7 @@ class Cat(Op):
 class Stack(Op):
     def forward(self, *arrays, axis=0):
         self.axis = axis
-        return xp.stack(arrays, axis=axis)
+        return _joined_layout(xp.stack(arrays, axis=axis), arrays)
 
     _double = True  # backward works on Tensors too (create_graph)
 
@@ -209,7 +219,7 @@ class Clone(Op):
 class Roll(Op):
     def forward(self, x, shifts, axes):
         self.shifts, self.axes = shifts, axes
-        return xp.roll(x, shifts, axes)
+        return _memory_format.fresh(xp.roll(x, shifts, axes))  # contiguous, as torch's
 
     def backward(self, grad):
         back = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
@@ -541,7 +551,13 @@ def _descending_key(a):
 def sort(x, dim=-1, descending=False, stable=False):
     """Always stable (``stable=`` is accepted as in PyTorch: equal values keep their order)."""
     axis = _dim(dim, x._data.ndim, "sort")
-    idx = xp.argsort(_descending_key(x._data) if descending else x._data, axis=axis, kind="stable")
+    key = _descending_key(x._data) if descending else x._data
+    order = _memory_format.dense_order(key)  # sorted in x's memory order, as torch's are
+    if order is None:
+        idx = xp.argsort(key, axis=axis, kind="stable")
+    else:
+        idx = xp.argsort(key.transpose(order), axis=order.index(axis), kind="stable")
+        idx = idx.transpose(xp.argsort(order))
     return ReturnTypes(gather(x, axis, idx), Tensor._make(idx.astype(xp.int64), None))
 
 

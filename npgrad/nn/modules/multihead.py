@@ -249,11 +249,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     else:
         out = attention.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
         weights = None
-    out = linear(out.permute(0, 2, 1, 3).reshape(N, L, E), out_proj_weight, out_proj_bias)
     if not batched:
+        out = linear(out.permute(0, 2, 1, 3).reshape(N, L, E), out_proj_weight, out_proj_bias)
         out = shape_ops.squeeze(out, 0)
-    else:
-        out = shape_ops.transpose(out, 0, 1)
+    else:  # heads joined sequence-first, so the (L, N, E) result is contiguous as PyTorch's
+        out = linear(out.permute(2, 0, 1, 3).reshape(L, N, E), out_proj_weight, out_proj_bias)
     if weights is not None:
         if average_attn_weights:
             weights = weights.mean(1)
