@@ -256,3 +256,18 @@ def test_searchsorted_nan():
         for right in (False, True):
             ours, theirs = _both(lambda L, s, v: L.searchsorted(s, v, right=right), seq, vals)
             assert_same(ours, theirs)
+
+
+def test_cumsum_adds_float32_in_float64_as_torch():
+    """PyTorch's CPU cumsum accumulates float32 in float64: over a million 0.1s it ends at
+    100000.0, where a float32 running sum drifts to 100958; the gradient (a reversed cumsum)
+    and cumprod's gradient add up the same way."""
+    a = np.full(1_000_000, 0.1, np.float32)
+    ours = npgrad.tensor(a, requires_grad=True)
+    theirs = torch.tensor(a, requires_grad=True)
+    np.testing.assert_array_equal(npgrad.cumsum(ours, 0).detach().numpy(),
+                                  torch.cumsum(theirs, 0).detach().numpy())
+    w = np.linspace(0.5, 1.5, a.size).astype(np.float32)
+    (npgrad.cumsum(ours, 0) * npgrad.tensor(w)).sum().backward()
+    (torch.cumsum(theirs, 0) * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)

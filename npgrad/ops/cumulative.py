@@ -7,23 +7,30 @@
 from .._backend import xp
 from .._tensor import _dim
 from ..autograd.function import Op
+from .reduction import running_sum
 
 
 def _reverse_cumsum(a, axis):
-    return xp.flip(xp.cumsum(xp.flip(a, axis), axis=axis), axis)
+    """Running sums from the end, added up as PyTorch's (``reduction.running_sum``)."""
+    return running_sum(a, axis, reverse=True)
 
 
 # ---------------------------------------------------------------- cumprod
 class CumProd(Op):
     def forward(self, x, axis):
         self.axis = axis
-        out = xp.cumprod(x, axis=axis)
+        with xp.errstate(all="ignore"):  # inf * 0 = nan, overflow to inf: quietly, as torch
+            out = xp.cumprod(x, axis=axis)
         if not out.flags.c_contiguous:  # NumPy keeps a transposed input's layout; torch not
             out = xp.ascontiguousarray(out)
         self.saved = (x, out)
         return out
 
     def backward(self, grad):
+        with xp.errstate(all="ignore"):  # inf and nan inputs: quietly, as torch
+            return self._backward(grad)
+
+    def _backward(self, grad):
         # out_j = x_0 ... x_j, so d out_j / d x_k = prod_{i <= j, i != k} x_i for k <= j.
         # Without zeros that is out_j / x_k, and the gradient is a reversed running sum of
         # grad * out divided by x. A zero at z makes every out_j (j >= z) zero: inputs before
@@ -43,7 +50,9 @@ class CumProd(Op):
         first = xp.where(zero.any(axis=axis, keepdims=True), xp.argmax(zero, axis=axis, keepdims=True), n)
         before = k < first
         safe = xp.where(before, x, 1)
-        gx = xp.where(before, _reverse_cumsum(grad * out, axis) / safe, 0)
+        # (the outputs from the first zero on are 0 whatever the inputs: left out of the sum,
+        # as torch does, so an inf before the zero does not turn them into nan)
+        gx = xp.where(before, _reverse_cumsum(xp.where(before, grad * out, 0), axis) / safe, 0)
         # the first zero: the product before it, times grad weighted by the products after it
         after = xp.cumprod(xp.where(k <= first, 1, x), axis=axis)
         tail = xp.where(k >= first, grad * after, 0).sum(axis=axis, keepdims=True)
