@@ -254,35 +254,88 @@ def batch_norm_bwd(grad, x_hat, invstd, weight, gx, gw, gb):
             gx[r, k] = invstd[k] * (g_hat - mean_g[k] - x_hat[r, k] * mean_gx[k])
 
 
+# Four interleaved partial sums in float64 over one plane of N*C*H*W memory: one running
+# sum waits on each add (a sum may not be reordered, so it cannot vectorise), four keep the
+# adder busy: BatchNorm's forward on 64x64x24x24 NCHW took 9.6 ms with one, ~2.5 ms so.
+@_jit
+def _plane_sum(a):
+    n = a.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    q = 0
+    while q + 4 <= n:
+        s0 += a[q]
+        s1 += a[q + 1]
+        s2 += a[q + 2]
+        s3 += a[q + 3]
+        q += 4
+    while q < n:
+        s0 += a[q]
+        q += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+@_jit
+def _plane_squares(a, centre):
+    """``sum((a - centre) ** 2)`` (``centre`` in a's dtype, as the rows' kernel subtracts)."""
+    n = a.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    q = 0
+    while q + 4 <= n:
+        d0, d1, d2, d3 = a[q] - centre, a[q + 1] - centre, a[q + 2] - centre, a[q + 3] - centre
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+        q += 4
+    while q < n:
+        d = a[q] - centre
+        s0 += d * d
+        q += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+@_jit
+def _plane_dot(a, b):
+    n = a.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    q = 0
+    while q + 4 <= n:
+        s0 += a[q] * b[q]
+        s1 += a[q + 1] * b[q + 1]
+        s2 += a[q + 2] * b[q + 2]
+        s3 += a[q + 3] * b[q + 3]
+        q += 4
+    while q < n:
+        s0 += a[q] * b[q]
+        q += 1
+    return (s0 + s1) + (s2 + s3)
+
+
 @_jit
 def batch_norm_fwd_planes(x, weight, bias, eps, out, x_hat, mean_out, var_out):
-    """``batch_norm_fwd`` for NCHW memory, over ``x`` as ``(N, C, H*W)``: the same sums in
-    the same order per channel (image by image, pixel by pixel), so the same results."""
+    """``batch_norm_fwd`` for NCHW memory, over ``x`` as ``(N, C, H*W)``: the same float64
+    statistics, added in another order (``_plane_sum``) than the rows' kernel."""
     n, c, p = x.shape
     m = n * p
-    total = np.zeros(c)
-    for b in range(n):
-        for k in range(c):
-            for q in range(p):
-                total[k] += x[b, k, q]
-    for k in range(c):
-        mean_out[k] = total[k] / m
-        total[k] = 0.0
-    for b in range(n):
-        for k in range(c):
-            for q in range(p):
-                d = x[b, k, q] - mean_out[k]
-                total[k] += d * d
     invstd = np.empty(c, x.dtype)
     for k in range(c):
-        var_out[k] = total[k] / m
+        total = 0.0
+        for b in range(n):
+            total += _plane_sum(x[b, k])
+        mean_out[k] = total / m
+        total = 0.0
+        for b in range(n):
+            total += _plane_squares(x[b, k], mean_out[k])
+        var_out[k] = total / m
         invstd[k] = 1 / np.sqrt(var_out[k] + eps)
     for b in range(n):
         for k in range(c):
-            for q in range(p):
-                h = (x[b, k, q] - mean_out[k]) * invstd[k]
-                x_hat[b, k, q] = h
-                out[b, k, q] = h * weight[k] + bias[k]
+            xr, hr, orow = x[b, k], x_hat[b, k], out[b, k]
+            mk, ik, wk, bk = mean_out[k], invstd[k], weight[k], bias[k]  # in registers: the
+            for q in range(p):  # loop vectorises (arrays might alias, so reloads would stay)
+                h = (xr[q] - mk) * ik
+                hr[q] = h
+                orow[q] = h * wk + bk
     return invstd
 
 
@@ -291,23 +344,21 @@ def batch_norm_bwd_planes(grad, x_hat, invstd, weight, gx, gw, gb):
     """``batch_norm_bwd`` for NCHW memory, over ``(N, C, H*W)`` arrays."""
     n, c, p = grad.shape
     m = n * p
-    sg = np.zeros(c)
-    sgx = np.zeros(c)
-    for b in range(n):
-        for k in range(c):
-            for q in range(p):
-                g = grad[b, k, q]
-                sg[k] += g
-                sgx[k] += g * x_hat[b, k, q]
     mean_g = np.empty(c, grad.dtype)
     mean_gx = np.empty(c, grad.dtype)
     for k in range(c):
-        gb[k] = sg[k]
-        gw[k] = sgx[k]
-        mean_g[k] = weight[k] * sg[k] / m
-        mean_gx[k] = weight[k] * sgx[k] / m
+        sg = 0.0
+        sgx = 0.0
+        for b in range(n):
+            sg += _plane_sum(grad[b, k])
+            sgx += _plane_dot(grad[b, k], x_hat[b, k])
+        gb[k] = sg
+        gw[k] = sgx
+        mean_g[k] = weight[k] * sg / m
+        mean_gx[k] = weight[k] * sgx / m
     for b in range(n):
         for k in range(c):
+            gr, hr, xr = grad[b, k], x_hat[b, k], gx[b, k]
+            wk, ik, mg, mgx = weight[k], invstd[k], mean_g[k], mean_gx[k]
             for q in range(p):
-                g_hat = grad[b, k, q] * weight[k]
-                gx[b, k, q] = invstd[k] * (g_hat - mean_g[k] - x_hat[b, k, q] * mean_gx[k])
+                xr[q] = ik * (gr[q] * wk - mg - hr[q] * mgx)
