@@ -40,7 +40,9 @@ has one element and the transposes are free views).
 """
 from .._backend import xp
 from ..autograd.function import Op
-from ..ops.spatial import channels_last, nchw, nhwc, nhwc_memory, out_size, pad_nhwc, tap_slices, unpad_nhwc, windows
+from ..ops.spatial import (
+    channels_last, nchw, nhwc, nhwc_memory, out_size, pad_nhwc, tap_slices, unpad_nhwc, windows,
+)
 from . import threads
 from .threads import run_split
 
