@@ -7,7 +7,7 @@ ATen's ``quick_select_template`` (SortingUtils.h), ordering by "greater, or NaN"
 every number). Checked against torch on random tied rows in tests/test_more_ops2.py.
 
 (``median(dim)`` needs none of this: torch's index there is the one a stable sort puts in
-the middle.) Rows without ties have one answer, found by NumPy's argsort; only rows with
+the middle, except for ``nanmedian`` of a row of NaNs only: ``all_nan_nanmedian_index``.) Rows without ties have one answer, found by NumPy's argsort; only rows with
 ties come here (a Python loop, linear per row on average).
 """
 
@@ -56,3 +56,21 @@ def quickselect_index(values, k):
             lo = i
         if j >= k:
             hi = j - 1
+
+
+def all_nan_nanmedian_index(n):
+    """The index torch's ``nanmedian`` along a dim reports for a row of ``n`` NaNs: where
+    libstdc++'s ``std::nth_element`` for position 0 leaves the indices when no element
+    compares less than another (median-of-three pivot swaps, then the partition's swaps from
+    both ends, until at most 3 elements are left)."""
+    a = list(range(n))
+    first, last = 0, n
+    while last - first > 3:
+        mid = first + (last - first) // 2
+        a[first], a[mid] = a[mid], a[first]  # no element is less: the "median" is the middle
+        lo, hi = first + 1, last - 1
+        while lo < hi:  # nothing compares less: every step swaps the two ends
+            a[lo], a[hi] = a[hi], a[lo]
+            lo, hi = lo + 1, hi - 1
+        last = lo  # position 0 lies before the cut
+    return a[0]

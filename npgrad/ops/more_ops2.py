@@ -222,6 +222,8 @@ def _kth_indices(rows, k, median, ignore_nan):
         out[r] = kth_select.quickselect_index(rows[r].tolist(), int(ks[r]))
     if median and not ignore_nan:  # torch.median: a row with a NaN gives its first NaN
         out = xp.where(nans > 0, xp.argmax(nan, axis=1), out)
+    if median and ignore_nan and n > 3:  # nanmedian of all NaNs: where torch's selection ends
+        out = xp.where(nans == n, kth_select.all_nan_nanmedian_index(n), out)
     return out
 
 
