@@ -14,6 +14,7 @@ ERRORS = [
     ("mv", lambda L: L.mv(L.ones(2, 3), L.ones(2))),
     ("mv", lambda L: L.mv(L.ones(3), L.ones(3))),
     ("mv", lambda L: L.ones(2, 3).mv(L.ones(3, 1))),
+    ("mv", lambda L: L.ones(2, 3).mv(L.ones(3, dtype=L.float64))),
     ("select", lambda L: L.ones(2, 3).select(0, 2)),
     ("select", lambda L: L.ones(2, 3).select(1, -4)),
     ("select", lambda L: L.ones(2, 3).select(2, 0)),
@@ -37,6 +38,10 @@ ERRORS = [
     ("kthvalue", lambda L: L.kthvalue(L.ones(3), 4)),
     ("kthvalue", lambda L: L.ones(3).kthvalue(0)),
     ("kthvalue", lambda L: L.ones(2, 3).kthvalue(1, 2)),
+    ("kthvalue", lambda L: L.tensor([True, False]).kthvalue(1)),
+    ("median", lambda L: L.tensor([True, False]).median()),
+    ("median", lambda L: L.tensor([True, False]).median(0)),
+    ("nanmedian", lambda L: L.nanmedian(L.tensor([True]))),
     ("aminmax", lambda L: L.aminmax(L.ones(0))),
     ("aminmax", lambda L: L.ones(2, 0).aminmax(dim=1)),
 ]

@@ -30,6 +30,9 @@ def mv(input, vec):
     (n, m), (k,) = input._data.shape, vec._data.shape
     if m != k:
         raise RuntimeError(f"mv: size mismatch, got input ({n}x{m}), vec ({k})")
+    if input._data.dtype != vec._data.dtype:
+        raise RuntimeError(f"mv: input tensors must have the same dtype, but got {input.dtype} "
+                           f"and {vec.dtype}")
     return linalg.matmul(input, vec)
 
 
@@ -201,6 +204,11 @@ class PickAlong(Op):
         return (out,)
 
 
+def _no_bool(x, op):
+    if x.dtype == xp.bool_:
+        raise NotImplementedError(f'"{op}" not implemented for \'Bool\'')
+
+
 def _kth_indices(rows, k, median, ignore_nan):
     """Per row of the 2-d ``rows``: the index of its k-th smallest (NaN last); for
     ``median``, k is the lower middle (of the non-NaN values for nanmedian) and, without
@@ -230,6 +238,7 @@ def _kth_indices(rows, k, median, ignore_nan):
 def _pick_kth(input, k, dim, keepdim, op, median, ignore_nan, name):
     """``(values, indices)``: the k-th smallest (0-based) along dim, or the median."""
     x = input._data
+    _no_bool(x, op)
     axis = _dim(dim, builtins.max(x.ndim, 1), op)
     data = x.reshape(1) if x.ndim == 0 else x
     size = data.shape[axis]
@@ -251,6 +260,7 @@ def median(input, dim=None, keepdim=False):
     """``torch.median``: with no dim, the lower median of all elements (NaN if any is NaN);
     with a dim, ``(values, indices)`` of the lower median along it."""
     if dim is None:
+        _no_bool(input._data, "median")
         return MedianAll.apply(input, False)
     return _pick_kth(input, 0, dim, keepdim, "median", True, False, "MedianBackward1")
 
@@ -258,6 +268,7 @@ def median(input, dim=None, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     """``torch.nanmedian``: ``median`` of the values that are not NaN (NaN where all are)."""
     if dim is None:
+        _no_bool(input._data, "nanmedian")
         return MedianAll.apply(input, True)
     return _pick_kth(input, 0, dim, keepdim, "nanmedian", True, True, "NanmedianBackward1")
 
