@@ -228,3 +228,6 @@ from ._memory_format import (  # noqa: E402
 # atan2/arctan2, cumprod, logcumsumexp, searchsorted, bucketize, rot90, diag_embed (+ methods)
 from . import _more_ops  # noqa: E402
 _more_ops.install(__import__(__name__))
+# mv, select, fliplr/flipud, take, tensor_split, h/v/dsplit, median, kthvalue, aminmax (+ methods)
+from . import _more_ops2  # noqa: E402
+_more_ops2.install(__import__(__name__))
