@@ -1,6 +1,6 @@
 """``grad_fn.name()`` as PyTorch names the node, where the name depends on the inputs (a
 learner compares ``print(y.grad_fn)`` with the tutorial's), and ``mm``/``bmm`` refuse what
-PyTorch's refuse instead of broadcasting like ``matmul``."""
+PyTorch's refuse instead of broadcasting like ``matmul``; no matrix product mixes dtypes."""
 import numpy as np
 import pytest
 import torch
@@ -49,6 +49,11 @@ def test_node_names_match_torch(name):
     (lambda L: L.bmm(L.ones(2, 2, 3), L.ones(3, 2)), "bmm: batch2 must be a 3D tensor"),
     (lambda L: L.bmm(L.ones(2, 2, 3), L.ones(1, 3, 2)), r"bmm: expected size .* \[2, 3\]"),
     (lambda L: L.ones(2, 2, 3).bmm(L.ones(2, 4, 2)), r"bmm: expected size .* \[2, 3\]"),
+    # no type promotion in matrix products, as PyTorch: a float32 weight times float64 data
+    (lambda L: L.ones(2, 2) @ L.ones(2, 2, dtype=L.float64), "matmul: expected both .* same dtype"),
+    (lambda L: L.ones(3, 2, 2) @ L.ones(2, 2, dtype=L.float64), "same dtype"),
+    (lambda L: L.mm(L.ones(2, 2), L.ones(2, 2, dtype=L.int64)), "same dtype"),
+    (lambda L: L.dot(L.ones(2), L.ones(2, dtype=L.float64)), "same dtype"),
 ])
 def test_mm_and_bmm_refuse_what_torch_refuses(call, match):
     with pytest.raises(RuntimeError):

@@ -105,6 +105,11 @@ def _check_matmul(a, b):
 def matmul(a, b):
     from .arithmetic import promote
 
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype != b._data.dtype:
+        # PyTorch does not promote here: a float32 weight times float64 data is an error
+        raise RuntimeError(f"matmul: expected both arguments to have the same dtype, but got: "
+                           f"{a.dtype} != {b.dtype} (shapes {tuple(a._data.shape)} and "
+                           f"{tuple(b._data.shape)})")
     a, b = promote(a, b)
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError("matmul: both arguments must be tensors, not Python numbers")
