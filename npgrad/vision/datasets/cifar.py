@@ -25,16 +25,16 @@ import tempfile
 
 import numpy as np
 
-from ...utils.data.collate import default_convert
-from ...utils.data.dataset import Collated, Dataset
+from ...utils.data.dataset import Dataset
 from . import safe_pickle
 from .download import check_md5, download_file
 from .idx import CorruptFileError
-from .mnist import DatasetNotFoundError, _batchable
+from .items import ImageItems
+from .mnist import DatasetNotFoundError
 from .root import resolve_root
 
 
-class CIFAR10(Dataset):
+class CIFAR10(ImageItems, Dataset):
     """The CIFAR-10 images: 50,000 training and 10,000 test colour images, 32x32, 10 classes.
 
     Args:
@@ -153,29 +153,9 @@ class CIFAR10(Dataset):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    # ------------------------------------------------------------------ items
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, index):
-        image, target = self.data[index].copy(), int(self.targets[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __getitems__(self, indices):
-        """A whole batch by one fancy-index, transformed at once when the transforms can."""
-        if not (_batchable(self.transform) and _batchable(self.target_transform)):
-            return [self[i] for i in indices]
-        index = np.asarray(indices, dtype=np.intp)
-        images, targets = self.data[index], np.asarray(self.targets, dtype=np.int64)[index]
-        if self.transform is not None:
-            images = self.transform.batch(images)
-        if self.target_transform is not None:
-            targets = self.target_transform.batch(targets)
-        return Collated([default_convert(images), default_convert(targets)])
+    # ------------------------------------------------------------------ items (ImageItems)
+    def _images_and_labels(self):
+        return self.data, self.targets
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train else 'Test'}"

@@ -22,10 +22,10 @@ import numpy as np
 
 from ..._creation import from_numpy
 from ..._tensor import Tensor, wrap
-from ...utils.data.collate import default_convert
-from ...utils.data.dataset import Collated, Dataset
+from ...utils.data.dataset import Dataset
 from .download import download_file
 from .files import is_intact, load_idx
+from .items import ImageItems
 from .root import resolve_root
 
 
@@ -38,16 +38,12 @@ class DatasetNotFoundError(RuntimeError):
         self.missing = missing
 
 
-def _batchable(transform):
-    return transform is None or callable(getattr(transform, "batch", None))
-
-
 #: MNIST's pixel mean and standard deviation over the training set (pixels in [0, 1]),
 #: the ``Normalize((0.1307,), (0.3081,))`` every MNIST tutorial writes
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
-class MNIST(Dataset):
+class MNIST(ImageItems, Dataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28 uint8.
 
     Args:
@@ -207,29 +203,9 @@ class MNIST(Dataset):
     def class_to_idx(self):
         return {name: i for i, name in enumerate(self.classes)}
 
-    # ------------------------------------------------------------------ items
-    def __len__(self):
-        return len(self._images)
-
-    def __getitem__(self, index):
-        image, target = self._images[index].copy(), int(self._labels[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __getitems__(self, indices):
-        """A whole batch by one fancy-index, transformed at once when the transforms can."""
-        if not (_batchable(self.transform) and _batchable(self.target_transform)):
-            return [self[i] for i in indices]
-        index = np.asarray(indices, dtype=np.intp)
-        images, targets = self._images[index], self._labels[index]
-        if self.transform is not None:
-            images = self.transform.batch(images)
-        if self.target_transform is not None:
-            targets = self.target_transform.batch(targets)
-        return Collated([default_convert(images), default_convert(targets)])
+    # ------------------------------------------------------------------ items (ImageItems)
+    def _images_and_labels(self):
+        return self._images, self._labels
 
     def __repr__(self):
         lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}",
