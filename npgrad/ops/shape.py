@@ -127,9 +127,12 @@ def _clean_index(index):
 class Index(Op):
     _view = True  # NumPy returns a view where it can: it shares the version counter
 
+    @property
+    def torch_name(self):  # worked out when asked (printing grad_fn), not on every x[i]
+        return _index_node(self.index)
+
     def forward(self, x, index):
         self.index, self.shape, self.dtype = index, x.shape, x.dtype
-        self.torch_name = _index_node(index)
         out = x[index]
         if type(out) is not xp.ndarray:  # x[0] of a 1-d array: a 0-d view, not a copy
             out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
