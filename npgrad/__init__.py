@@ -225,9 +225,7 @@ from ._rng_state import get_rng_state, set_rng_state  # noqa: E402,F401  (checkp
 from ._memory_format import (  # noqa: E402
     channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
 )
-# atan2/arctan2, cumprod, logcumsumexp, searchsorted, bucketize, rot90, diag_embed (+ methods)
+# atan2/arctan2, cumprod, logcumsumexp, searchsorted, bucketize, rot90, diag_embed; mv, select,
+# fliplr/flipud, take, tensor_split, h/v/dsplit, median, kthvalue, aminmax (+ methods)
 from . import _more_ops  # noqa: E402
 _more_ops.install(__import__(__name__))
-# mv, select, fliplr/flipud, take, tensor_split, h/v/dsplit, median, kthvalue, aminmax (+ methods)
-from . import _more_ops2  # noqa: E402
-_more_ops2.install(__import__(__name__))

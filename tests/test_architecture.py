@@ -26,8 +26,7 @@ LAYER = {
 LAYER["onnx"] = 4  # ONNX export: a file format, like serialization (onnx imported lazily)
 LAYER["viz"] = 5  # the autograd graph as a picture (graphviz imported lazily)
 LAYER["serve"] = 5  # the web page: a program over train/ and the models
-LAYER["_more_ops"] = 2  # atan2, cumprod, searchsorted, rot90, ... as torch.X and Tensor.X
-LAYER["_more_ops2"] = 2  # mv, select, take, tensor_split, median, kthvalue, ... likewise
+LAYER["_more_ops"] = 2  # atan2, cumprod, searchsorted, rot90, mv, median, ... as torch.X, Tensor.X
 #: the edges the page allows beyond "any lower layer, or the same one"
 EXTRA = {
     ("_tensor", "ops"), ("_creation", "ops"), ("autograd", "ops"),  # a Tensor's methods are ops
