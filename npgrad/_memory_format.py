@@ -85,6 +85,24 @@ def strides(a):
     return tuple(reversed(steps))
 
 
+def sorted_axes(ndim, swap):
+    """The axes outermost first, as PyTorch orders them for a new dense result: a stable
+    insertion sort, innermost first, where ``swap(d0, d1)`` says 1 when axis ``d0`` (now the
+    inner of the two) belongs further out than ``d1``, -1 when not, 0 when it cannot tell
+    (the axis then stays where it is)."""
+    perm = list(range(ndim - 1, -1, -1))  # innermost first
+    for i in range(1, ndim):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm[::-1]
+
+
 def dense_order(a):
     """The axes from outermost to innermost of the dense array PyTorch's ``preserve_format``
     makes for ``a`` (``zeros_like`` of a transposed tensor is transposed), or None for plain
@@ -102,17 +120,7 @@ def dense_order(a):
             return 1 if s0 > s1 else -1
         return 1 if sizes[d0] > sizes[d1] else 0
 
-    perm = list(range(a.ndim - 1, -1, -1))  # innermost first
-    for i in range(1, a.ndim):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    order = tuple(reversed(perm))
+    order = tuple(sorted_axes(a.ndim, swap))
     return None if order == tuple(range(a.ndim)) else order
 
 

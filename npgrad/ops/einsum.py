@@ -11,7 +11,7 @@ import math
 import string
 
 from .._backend import xp
-from .._memory_format import fresh
+from .._memory_format import fresh, sorted_axes
 from .._tensor import Tensor
 from ..autograd.function import Op
 
@@ -135,17 +135,7 @@ def _product_layout(result, subs, out, arrays):
                 return 1 if st[d0] > st[d1] else -1
         return 0
 
-    perm = list(range(len(out) - 1, -1, -1))  # innermost first
-    for i in range(1, len(out)):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    order = perm[::-1]
+    order = sorted_axes(len(out), swap)
     if result.transpose(order).flags.c_contiguous:
         return result
     return xp.ascontiguousarray(result.transpose(order)).transpose(xp.argsort(order))
