@@ -23,8 +23,7 @@ _epoch = [0]  # advanced by every bump; a node made at epoch e saw every counter
 
 
 class Counter:
-    __slots__ = ("version", "epochs", "base", "producer", "owner", "graph_epoch",
-                 "graph_epochs")
+    __slots__ = ("version", "epochs", "base", "producer", "owner", "graph_epochs")
 
     def __init__(self, producer, owner):
         self.version = 0
@@ -32,8 +31,7 @@ class Counter:
         self.base = 0  # bumps forgotten from the front of ``epochs`` (kept short)
         self.producer = producer  # the node whose output this memory is (None: a leaf)
         self.owner = owner  # the ndarray owning the memory
-        self.graph_epoch = 0  # the epoch of the last in-place change recorded in the graph
-        self.graph_epochs = []  # the epochs of all of them, ascending
+        self.graph_epochs = []  # the epochs of the in-place changes recorded in the graph
 
     def bumped_after(self, epoch):
         return bool(self.epochs) and self.epochs[-1] > epoch
@@ -102,7 +100,6 @@ def _saved_owners(saved):
 
 def record_in_graph(c):
     """An in-place change of ``c``'s memory was just recorded in the graph."""
-    c.graph_epoch = _epoch[0]
     c.graph_epochs.append(_epoch[0])
 
 

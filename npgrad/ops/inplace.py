@@ -74,7 +74,7 @@ def _write_through_view(t, base, result):
     t._requires_grad = True
     _versions.counter(t).producer = base.grad_fn
     # the old view node fed the op just recorded, with the values from before: it is not
-    # a stale view (those raise in backward, see version.check)
+    # a stale view (those raise in backward, see version.check_view_use)
     fn._epoch = _versions.now()
     return t
 
